@@ -1,0 +1,110 @@
+"""Nodes of the data_engineering pipeline.
+
+Cleaning and feature building live in ``loan_default.features`` (shared with batch
+scoring and the API); these nodes only adapt them to the catalog.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from loan_default.features import FeatureTransformer
+from loan_default.schema import (
+    APPLICATION,
+    APPLICATION_ID,
+    PREVIOUS_APPLICATION,
+    TARGET,
+)
+from loan_default.validation import validate_table
+
+logger = logging.getLogger(__name__)
+
+
+def _source_label(source: dict[str, Any], filename: str) -> str:
+    if source.get("kind") == "files":
+        for file in source["files"]:
+            if file["path"].endswith(filename):
+                return file["path"]
+    return f"synthetic {filename} (seed {source.get('seed')})"
+
+
+def validate_raw_data(
+    raw_loan_data: dict[str, Any], validation: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], pd.DataFrame]:
+    """Type and validate both raw tables; pass on where they came from."""
+    source = raw_loan_data["source"]
+    max_examples = validation.get("max_examples", 5)
+    application = validate_table(
+        raw_loan_data["application"],
+        APPLICATION,
+        _source_label(source, APPLICATION.filename),
+        max_examples=max_examples,
+    )
+    previous_application = validate_table(
+        raw_loan_data["previous_application"],
+        PREVIOUS_APPLICATION,
+        _source_label(source, PREVIOUS_APPLICATION.filename),
+        require_target=False,
+        max_examples=max_examples,
+    )
+    default_rate = float(application[TARGET].mean())
+    logger.info(
+        "Validated %d applications (default rate %.2f%%) and %d previous applications",
+        len(application),
+        100 * default_rate,
+        len(previous_application),
+    )
+    described_source = {
+        **source,
+        "n_applications": len(application),
+        "n_previous_applications": len(previous_application),
+        "default_rate": default_rate,
+    }
+    return (
+        application,
+        previous_application,
+        described_source,
+        raw_loan_data["true_default_probability"],
+    )
+
+
+def split_applicants(
+    applicant_features: pd.DataFrame, split: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Stratified train / validation / test split of applicants by TARGET."""
+    holdout_size = split["validation_size"] + split["test_size"]
+    train, holdout = train_test_split(
+        applicant_features,
+        test_size=holdout_size,
+        stratify=applicant_features[TARGET],
+        random_state=split["seed"],
+    )
+    validation, test = train_test_split(
+        holdout,
+        test_size=split["test_size"] / holdout_size,
+        stratify=holdout[TARGET],
+        random_state=split["seed"],
+    )
+    for name, part in (("train", train), ("validation", validation), ("test", test)):
+        logger.info(
+            "%s: %d applicants, default rate %.2f%%",
+            name,
+            len(part),
+            100 * part[TARGET].mean(),
+        )
+    return (
+        train.sort_values(APPLICATION_ID).reset_index(drop=True),
+        validation.sort_values(APPLICATION_ID).reset_index(drop=True),
+        test.sort_values(APPLICATION_ID).reset_index(drop=True),
+    )
+
+
+def fit_feature_transformer(
+    train: pd.DataFrame, transformer: dict[str, Any]
+) -> FeatureTransformer:
+    """Learn encodings and imputation values on the training split only."""
+    return FeatureTransformer(**transformer).fit(train)
