@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kedro.config import OmegaConfigLoader
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_LAYERS = (
     "01_raw",
@@ -43,3 +45,11 @@ def kedro_run(project: Path, *arguments: str) -> subprocess.CompletedProcess:
         check=False,
         timeout=600,
     )
+
+
+def project_parameters() -> dict:
+    """The project's parameters as ``kedro run`` sees them in the base environment."""
+    loader = OmegaConfigLoader(
+        str(PROJECT_ROOT / "conf"), base_env="base", default_run_env="base"
+    )
+    return loader["parameters"]

@@ -42,7 +42,7 @@ def read_raw_csv(path: Path, table: TableSchema) -> pd.DataFrame:
         raise DatasetError(f"{path}: cannot be read as CSV: {error}") from error
 
 
-class RawLoanDataDataset(AbstractDataset[None, dict[str, Any]]):
+class RawLoanDataDataset(AbstractDataset[dict[str, Any], dict[str, Any]]):
     """Both raw tables, from files or from the synthetic generator.
 
     ``load()`` returns a dict with ``application`` and ``previous_application``
@@ -79,7 +79,7 @@ class RawLoanDataDataset(AbstractDataset[None, dict[str, Any]]):
     def _exists(self) -> bool:
         return True
 
-    def save(self, data: None) -> None:
+    def save(self, data: dict[str, Any]) -> None:
         raise DatasetError("The raw layer is read-only: the project never writes it.")
 
     def load(self) -> dict[str, Any]:
