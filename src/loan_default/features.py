@@ -292,9 +292,12 @@ def aggregate_previous_applications(
             aggregates[f"PREV_COUNT_{slug}"] / aggregates[PREV_COUNT_APPLICATIONS]
         )
     aggregates["PREV_DAYS_SINCE_LAST_DECISION"] = days_ago.groupby(keys).min()
-    last = previous.sort_values(
-        [APPLICATION_ID, "DAYS_DECISION", "SK_ID_PREV"], na_position="first"
-    ).drop_duplicates(APPLICATION_ID, keep="last")
+    order = [APPLICATION_ID, "DAYS_DECISION", "SK_ID_PREV"]
+    last = (
+        previous[[*order, "NAME_CONTRACT_STATUS"]]
+        .sort_values(order, na_position="first")
+        .drop_duplicates(APPLICATION_ID, keep="last")
+    )
     aggregates[PREV_LAST_STATUS] = last.set_index(APPLICATION_ID)[
         "NAME_CONTRACT_STATUS"
     ].astype("string")
@@ -404,6 +407,9 @@ def _safe_name(name: str) -> str:
 
 
 def _as_float(values: pd.Series, column: str) -> np.ndarray:
+    if values.dtype == "float64" and isinstance(values.dtype, np.dtype):
+        array = values.to_numpy()
+        return np.where(np.isfinite(array), array, np.nan)
     if pd.api.types.is_bool_dtype(values):
         values = values.astype("float64")
     numbers = pd.to_numeric(values, errors="coerce")
@@ -502,7 +508,10 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
         if not isinstance(features, pd.DataFrame):
             raise TypeError(f"features: expected a DataFrame, got {type(features)}")
         n_rows = len(features)
-        output = np.zeros((n_rows, len(self.feature_names_out_)), dtype="float64")
+        # Column-major: every write below fills one contiguous column.
+        output = np.zeros(
+            (n_rows, len(self.feature_names_out_)), dtype="float64", order="F"
+        )
         position = 0
         for column in self.numeric_columns_:
             if column in features.columns:
@@ -522,8 +531,12 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
                 text = features[column].astype("string")
             else:
                 text = pd.Series(pd.NA, index=features.index, dtype="string")
-            codes = pd.Index(levels, dtype="string").get_indexer(text).astype("int64")
-            missing = text.isna().to_numpy()
+            # Look up each distinct value once, not each row.
+            value_codes, values = pd.factorize(text)
+            missing = value_codes < 0
+            level_of_value = pd.Index(levels, dtype="string").get_indexer(values)
+            codes = np.full(n_rows, -1, dtype="int64")
+            codes[~missing] = level_of_value[value_codes[~missing]]
             # Unseen or rare levels go to the "other" column right after the levels.
             codes[(codes < 0) & ~missing] = len(levels)
             if self.categorical_had_missing_[column]:
@@ -534,7 +547,7 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
             output[rows[hit], position + codes[hit]] = 1.0
             position += len(levels) + 1 + int(self.categorical_had_missing_[column])
         return pd.DataFrame(
-            output, columns=self.feature_names_out_, index=features.index
+            output, columns=self.feature_names_out_, index=features.index, copy=False
         )
 
 
