@@ -142,9 +142,7 @@ class ChampionModel:
                 "PROBABILITY": probability,
                 "DECISION": (probability >= self.threshold).astype("int64"),
                 "RISK_DECILE": self.risk_deciles(probability),
-                "MODEL_VERSION": pd.Series(
-                    [self.model_version] * len(probability), dtype="string"
-                ),
+                "MODEL_VERSION": self.model_version,
             },
             columns=SCORE_COLUMNS,
         )
