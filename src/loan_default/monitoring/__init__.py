@@ -1,0 +1,54 @@
+"""Monitoring of scored batches against the training reference.
+
+Pure functions, each tested on its own, that the ``monitoring`` pipeline wires:
+
+- ``quality``: null shares, ranges, centres and unseen levels per feature;
+- ``drift``: PSI over reference deciles with a missing bin, KS, Jensen-Shannon;
+- ``stability``: score distribution and PSI, risk-decile shares, importance
+  stability, client profile per decile (``contributions`` computes the inputs);
+- ``performance``: discrimination and threshold metrics once outcomes arrive;
+- ``table``, ``alerts``, ``exports``: the tidy metrics table, the alerts with their
+  evidence, Prometheus text and a self-contained HTML report.
+
+``monitor_batch`` runs them all on one batch.
+"""
+
+from loan_default.monitoring.alerts import (
+    Alert,
+    MonitoringActAlertError,
+    raise_on_act_alerts,
+    rule_alerts,
+    validate_rules,
+)
+from loan_default.monitoring.batch import monitor_batch
+from loan_default.monitoring.contributions import model_contributions, sample_rows
+from loan_default.monitoring.drift import (
+    categorical_psi,
+    feature_drift,
+    js_distance,
+    ks_test,
+    numeric_psi,
+)
+from loan_default.monitoring.exports import html_report, prometheus_exposition
+from loan_default.monitoring.quality import data_quality
+from loan_default.monitoring.table import metrics_table
+
+__all__ = [
+    "Alert",
+    "MonitoringActAlertError",
+    "categorical_psi",
+    "data_quality",
+    "feature_drift",
+    "html_report",
+    "js_distance",
+    "ks_test",
+    "metrics_table",
+    "model_contributions",
+    "monitor_batch",
+    "numeric_psi",
+    "prometheus_exposition",
+    "raise_on_act_alerts",
+    "rule_alerts",
+    "sample_rows",
+    "validate_rules",
+]

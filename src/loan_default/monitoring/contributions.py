@@ -1,0 +1,94 @@
+"""Per-applicant feature contributions to the score, for importance stability.
+
+- XGBoost: the booster's own SHAP values (``pred_contribs=True``), on the margin
+  (log-odds) scale.
+- scikit-learn decision trees and forests: tree-path contributions (Saabas): walking
+  an applicant down a tree, each split's change in the positive-class share is
+  credited to the split's feature; a forest averages its trees. Contributions plus
+  the root share add up to ``predict_proba`` exactly. They are cheaper than exact
+  SHAP and need no extra dependency; like SHAP they rank the features driving the
+  score, which is all stability needs (not a per-applicant explanation). Unlike
+  permutation importance they need no labels, so they work on unlabelled batches.
+
+Both run in sparse matrix products over the decision paths, with no per-row Python.
+A mean over a random sample of rows (``sample_rows``) estimates the mean absolute
+contribution well enough for ranking, at a fraction of the cost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xgboost
+from scipy import sparse
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+from sklearn.tree import DecisionTreeClassifier
+
+
+def sample_rows(features: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+    """At most ``rows`` rows drawn without replacement (all of them if fewer)."""
+    if rows < 1:
+        raise ValueError(f"contribution sample size must be positive; got {rows}")
+    if len(features) <= rows:
+        return features
+    return features.sample(n=rows, random_state=seed)
+
+
+def model_contributions(model: object, features: pd.DataFrame) -> pd.DataFrame:
+    """Contribution of each feature to each row's score (columns = feature names).
+
+    ``model`` is an XGBoost classifier or booster, or a fitted scikit-learn
+    ``DecisionTreeClassifier``, ``RandomForestClassifier`` or
+    ``ExtraTreesClassifier``; ``features`` is the matrix the model itself reads.
+    """
+    booster = _xgboost_booster(model)
+    if booster is not None:
+        matrix = xgboost.DMatrix(features, enable_categorical=True)
+        values = booster.predict(matrix, pred_contribs=True)[:, :-1]  # last: bias
+        return pd.DataFrame(values, index=features.index, columns=features.columns)
+    trees = _sklearn_trees(model)
+    if trees is None:
+        raise TypeError(
+            f"cannot compute feature contributions for a {type(model).__name__}: "
+            "supported are XGBoost models and scikit-learn decision trees, random "
+            "forests and extra trees"
+        )
+    matrix = features.to_numpy(dtype="float32")
+    values = sum(_tree_contributions(tree, matrix) for tree in trees) / len(trees)
+    return pd.DataFrame(values, index=features.index, columns=features.columns)
+
+
+def _xgboost_booster(model: object) -> object | None:
+    if isinstance(model, xgboost.Booster):
+        return model
+    if isinstance(model, xgboost.XGBModel):
+        return model.get_booster()
+    return None
+
+
+def _sklearn_trees(model: object) -> list | None:
+    if isinstance(model, DecisionTreeClassifier):
+        return [model]
+    if isinstance(model, RandomForestClassifier | ExtraTreesClassifier):
+        return list(model.estimators_)
+    return None
+
+
+def _tree_contributions(tree: object, matrix: np.ndarray) -> np.ndarray:
+    """Saabas contributions of one fitted classification tree (positive class)."""
+    structure = tree.tree_
+    counts = structure.value[:, 0, :]
+    positive_share = counts[:, 1] / counts.sum(axis=1)
+    parent = np.full(structure.node_count, -1)
+    for children in (structure.children_left, structure.children_right):
+        is_split = children >= 0
+        parent[children[is_split]] = np.flatnonzero(is_split)
+    child = np.flatnonzero(parent >= 0)
+    credit = sparse.csr_matrix(
+        (
+            positive_share[child] - positive_share[parent[child]],
+            (child, structure.feature[parent[child]]),
+        ),
+        shape=(structure.node_count, matrix.shape[1]),
+    )
+    return np.asarray((tree.decision_path(matrix) @ credit).todense())

@@ -1,0 +1,76 @@
+"""Small scored feature frames for the monitoring tests, built with numpy alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+PARAMETERS = Path(__file__).parents[2] / "conf" / "base" / "parameters_monitoring.yml"
+
+
+def scored_frame(
+    rows: int,
+    seed: int,
+    numeric: int = 40,
+    categorical: int = 10,
+    shift: float = 0.0,
+) -> pd.DataFrame:
+    """Applicants with numeric features (some missing, one flag, one count), text
+    features with a missing level, a label and score columns. ``shift`` moves the
+    mean of ``num_00`` and the levels of ``cat_00``."""
+    rng = np.random.default_rng(seed)
+    columns: dict[str, object] = {"SK_ID_CURR": np.arange(rows) + 100_000 * (seed + 1)}
+    for index in range(numeric):
+        values = rng.normal(shift if index == 0 else 0.0, 1.0, rows)
+        values[rng.random(rows) < 0.1] = np.nan
+        columns[f"num_{index:02d}"] = values
+    columns["EXT_SOURCE_3"] = rng.random(rows)  # the parameters' example rule reads it
+    columns["flag"] = (rng.random(rows) < 0.05).astype("int64")
+    columns["count"] = rng.poisson(1.0, rows).astype("float64")
+    for index in range(categorical):
+        weights = [0.5, 0.3, 0.15, 0.05]
+        if index == 0 and shift:
+            weights = [0.2, 0.3, 0.45, 0.05]
+        columns[f"cat_{index:02d}"] = pd.array(
+            rng.choice(["a", "b", "c", None], rows, p=weights), dtype="string"
+        )
+    frame = pd.DataFrame(columns)
+    logit = -2.5 + 0.8 * frame["num_00"].fillna(0).to_numpy()
+    probability = 1 / (1 + np.exp(-logit))
+    frame["TARGET"] = (rng.random(rows) < probability).astype("int64")
+    frame["PROBABILITY"] = probability
+    frame["DECISION"] = (probability >= 0.2).astype("int64")
+    frame["RISK_DECILE"] = np.clip(np.ceil(probability * 10), 1, 10).astype("int64")
+    return frame
+
+
+@pytest.fixture(scope="session")
+def monitoring_params() -> dict:
+    with PARAMETERS.open() as stream:
+        return yaml.safe_load(stream)["monitoring"]
+
+
+@pytest.fixture(scope="session")
+def reference() -> pd.DataFrame:
+    return scored_frame(20_000, seed=0)
+
+
+@pytest.fixture(scope="session")
+def stable_batch() -> pd.DataFrame:
+    return scored_frame(5_000, seed=1)
+
+
+@pytest.fixture(scope="session")
+def drifted_batch() -> pd.DataFrame:
+    return scored_frame(5_000, seed=2, shift=1.0)
+
+
+def fake_contributions(frame: pd.DataFrame) -> pd.DataFrame:
+    """Contributions shaped like a model's: num_00 drives the score most."""
+    contributions = frame.filter(like="num_").fillna(0.0)
+    contributions["num_00"] *= 3
+    return contributions

@@ -1,0 +1,76 @@
+import re
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from loan_default.monitoring.batch import monitor_batch
+from loan_default.monitoring.exports import html_report, prometheus_exposition
+from tests.monitoring.conftest import fake_contributions
+
+
+@pytest.fixture(scope="module")
+def outputs(reference, drifted_batch, monitoring_params) -> dict:
+    return monitor_batch(
+        reference,
+        drifted_batch,
+        monitoring_params,
+        reference_contributions=fake_contributions(reference),
+        current_contributions=fake_contributions(drifted_batch),
+        reference_performance={"roc_auc": 0.75},
+        threshold=0.2,
+    )
+
+
+def _families(text: str) -> dict:
+    return {family.name: family for family in text_string_to_metric_families(text)}
+
+
+def test_prometheus_text_parses_with_the_expected_gauges(outputs):
+    text = prometheus_exposition(outputs["metrics"], outputs["alerts"], 5_000)
+    families = _families(text)
+    psi = {
+        sample.labels["feature"]: sample.value
+        for sample in families["loan_default_feature_psi"].samples
+    }
+    assert psi["num_00"] >= 0.25
+    assert len(psi) == len(outputs["drift"])
+    alerts = {
+        sample.labels["severity"]: sample.value
+        for sample in families["loan_default_alerts"].samples
+    }
+    assert alerts["act"] == (outputs["alerts"]["severity"] == "act").sum() > 0
+    assert families["loan_default_score_psi"].samples[0].value > 0
+    assert 0.5 < families["loan_default_auc"].samples[0].value <= 1
+    assert families["loan_default_batch_rows"].samples[0].value == 5_000
+
+
+def test_prometheus_text_without_labels_has_no_auc(
+    reference, stable_batch, monitoring_params
+):
+    outputs = monitor_batch(reference, stable_batch, monitoring_params)
+    families = _families(prometheus_exposition(outputs["metrics"], outputs["alerts"]))
+    assert "loan_default_auc" not in families
+    assert "loan_default_feature_psi" in families
+
+
+def test_html_report_is_self_contained_small_and_holds_no_rows(
+    outputs, drifted_batch, monitoring_params
+):
+    page = html_report(outputs, monitoring_params)
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"<script|<link|<iframe|src=\"http|url\(", page)
+    assert "https://" not in page and "http://" not in page
+    assert len(page.encode()) < 5_000_000
+    assert page.count("data:image/png;base64,") >= 4
+    for applicant in drifted_batch["SK_ID_CURR"].head(20):
+        assert str(applicant) not in page
+    for section in (
+        "Alerts",
+        "Performance",
+        "Score stability",
+        "Feature drift",
+        "importance",
+        "Client profile",
+        "Data quality",
+    ):
+        assert section in page
