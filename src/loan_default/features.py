@@ -255,54 +255,67 @@ def aggregate_previous_applications(
         "CNT_PAYMENT",
     ]
     _require_columns(previous, needed, "previous applications")
-    keys = previous[APPLICATION_ID]
-    status = previous["NAME_CONTRACT_STATUS"]
-    days_ago = -previous["DAYS_DECISION"].astype("float64")
+    # One sort-based grouping, then bincount sums: no per-group Python.
+    applicant_ids, group = np.unique(
+        previous[APPLICATION_ID].to_numpy(dtype="int64"), return_inverse=True
+    )
 
-    counted = {PREV_COUNT_APPLICATIONS: np.ones(len(previous))}
-    for level in _status_levels():
-        counted[f"PREV_COUNT_{_level_slug(level)}"] = status.isin([level]).to_numpy(
-            dtype="float64"
+    def total(weights: np.ndarray) -> np.ndarray:
+        sums = np.bincount(group, weights=weights, minlength=len(applicant_ids))
+        return sums.astype("float64")  # bincount of nothing is int64
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        known = ~np.isnan(values)
+        count = total(known.astype("float64"))
+        summed = total(np.where(known, values, 0.0))
+        return np.divide(
+            summed, count, out=np.full_like(summed, np.nan), where=count > 0
         )
-    # Bins (0, e1], (e1, e2], ..., (e_last, inf); an unknown decision day is in none.
-    bin_index = np.searchsorted(np.asarray(edges, dtype="float64"), days_ago)
-    known_day = days_ago.notna().to_numpy()
-    for index, name in enumerate(_recency_bin_names(edges)):
-        counted[name] = ((bin_index == index) & known_day).astype("float64")
-    counted["PREV_AMT_CREDIT_SUM"] = previous["AMT_CREDIT"].to_numpy(
-        dtype="float64", na_value=0.0
-    )
-    averaged = {
-        "PREV_GRANTED_APPLIED_RATIO_MEAN": _ratio(
-            previous["AMT_CREDIT"], previous["AMT_APPLICATION"]
-        ).to_numpy(),
-        "PREV_AMT_ANNUITY_MEAN": previous["AMT_ANNUITY"].to_numpy(
-            dtype="float64", na_value=np.nan
-        ),
-        "PREV_CNT_PAYMENT_MEAN": previous["CNT_PAYMENT"].to_numpy(
-            dtype="float64", na_value=np.nan
-        ),
+
+    def numbers(column: str) -> np.ndarray:
+        return previous[column].to_numpy(dtype="float64", na_value=np.nan)
+
+    aggregates = {APPLICATION_ID: applicant_ids}
+    count = total(np.ones(len(previous)))
+    aggregates[PREV_COUNT_APPLICATIONS] = count
+    status = previous["NAME_CONTRACT_STATUS"]
+    status_counts = {
+        _level_slug(level): total(status.isin([level]).to_numpy(dtype="float64"))
+        for level in _status_levels()
     }
-    sums = pd.DataFrame(counted, index=previous.index).groupby(keys, sort=True).sum()
-    means = pd.DataFrame(averaged, index=previous.index).groupby(keys, sort=True).mean()
-    aggregates = sums.join(means)
-    for level in _status_levels():
-        slug = _level_slug(level)
-        aggregates[f"PREV_RATE_{slug}"] = (
-            aggregates[f"PREV_COUNT_{slug}"] / aggregates[PREV_COUNT_APPLICATIONS]
-        )
-    aggregates["PREV_DAYS_SINCE_LAST_DECISION"] = days_ago.groupby(keys).min()
-    order = [APPLICATION_ID, "DAYS_DECISION", "SK_ID_PREV"]
-    last = (
-        previous[[*order, "NAME_CONTRACT_STATUS"]]
-        .sort_values(order, na_position="first")
-        .drop_duplicates(APPLICATION_ID, keep="last")
+    for slug, status_count in status_counts.items():
+        aggregates[f"PREV_COUNT_{slug}"] = status_count
+    # Bins (0, e1], (e1, e2], ..., (e_last, inf); an unknown decision day is in none.
+    decision = numbers("DAYS_DECISION")
+    bin_index = np.searchsorted(np.asarray(edges, dtype="float64"), -decision)
+    for index, name in enumerate(_recency_bin_names(edges)):
+        aggregates[name] = total(((bin_index == index) & ~np.isnan(decision)) * 1.0)
+    aggregates["PREV_AMT_CREDIT_SUM"] = total(np.nan_to_num(numbers("AMT_CREDIT")))
+    aggregates["PREV_GRANTED_APPLIED_RATIO_MEAN"] = mean(
+        _ratio(previous["AMT_CREDIT"], previous["AMT_APPLICATION"]).to_numpy()
     )
-    aggregates[PREV_LAST_STATUS] = last.set_index(APPLICATION_ID)[
-        "NAME_CONTRACT_STATUS"
-    ].astype("string")
-    aggregates.index.name = APPLICATION_ID
-    return aggregates.reset_index().astype({APPLICATION_ID: "int64"})
+    aggregates["PREV_AMT_ANNUITY_MEAN"] = mean(numbers("AMT_ANNUITY"))
+    aggregates["PREV_CNT_PAYMENT_MEAN"] = mean(numbers("CNT_PAYMENT"))
+    for slug, status_count in status_counts.items():
+        aggregates[f"PREV_RATE_{slug}"] = status_count / count
+    # The last decision: latest DAYS_DECISION, ties broken by the higher SK_ID_PREV;
+    # unknown days sort first so that a known one wins.
+    order = np.lexsort(
+        (
+            previous["SK_ID_PREV"].to_numpy(dtype="int64"),
+            np.nan_to_num(decision, nan=-np.inf),
+            group,
+        )
+    )
+    sorted_group = group[order]
+    is_last = np.ones(len(order), dtype=bool)
+    is_last[:-1] = sorted_group[1:] != sorted_group[:-1]
+    last = order[is_last]
+    aggregates["PREV_DAYS_SINCE_LAST_DECISION"] = -decision[last]
+    aggregates[PREV_LAST_STATUS] = pd.array(
+        status.to_numpy()[last] if len(last) else [], dtype="string"
+    )
+    return pd.DataFrame(aggregates)
 
 
 def _is_zero_without_history(column: str) -> bool:
