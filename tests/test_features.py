@@ -609,3 +609,48 @@ def test_the_whole_path_on_applicant_features(
     assert np.isfinite(encoded.to_numpy(dtype="float64")).all()
     assert "PREV_LAST_STATUS=Approved" in encoded.columns
     assert "HAS_PREVIOUS_APPLICATION" in encoded.columns
+
+
+# --- on the synthetic generator's output --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def generated() -> object:
+    from loan_default.synthetic import generate_loan_data  # noqa: PLC0415
+
+    return generate_loan_data(n_applications=600, seed=11)
+
+
+def test_generated_data_through_the_whole_path(generated: object, params: dict) -> None:
+    application = generated.application
+    previous = generated.previous_application
+    features = build_features(
+        application, previous, params["cleaning"], params["features"]
+    )
+
+    assert features["SK_ID_CURR"].tolist() == application["SK_ID_CURR"].tolist()
+    with_history = application["SK_ID_CURR"].isin(previous["SK_ID_CURR"])
+    assert features["HAS_PREVIOUS_APPLICATION"].tolist() == with_history.tolist()
+    counted = previous["SK_ID_CURR"].value_counts()
+    expected = application["SK_ID_CURR"].map(counted).fillna(0).tolist()
+    assert features["PREV_COUNT_APPLICATIONS"].tolist() == expected
+    sentinel = application["DAYS_EMPLOYED"] == DAYS_EMPLOYED_SENTINEL
+    assert features["DAYS_EMPLOYED_ANOMALY"].tolist() == sentinel.tolist()
+    for column in features.select_dtypes("string").columns:
+        assert not (features[column] == "XNA").any(), column
+
+    train, test = features.iloc[:400], features.iloc[400:]
+    transformer = FeatureTransformer(**params["transformer"]).fit(train)
+    model_input = to_model_input(transformer, test)
+    encoded = model_input.drop(columns=["SK_ID_CURR", "TARGET"]).to_numpy()
+    assert np.isfinite(encoded).all()
+    assert len(model_input) == 200
+
+
+def test_generated_previous_applications_lose_their_sentinels(
+    generated: object, cleaning: dict
+) -> None:
+    clean = clean_previous_application(generated.previous_application, cleaning)
+    for column in cleaning["previous_application_sentinel_columns"]:
+        assert not (clean[column] == DAYS_EMPLOYED_SENTINEL).any(), column
+        assert (clean[column] < 0).any(), column
