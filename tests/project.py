@@ -28,6 +28,8 @@ def make_project_copy(destination: Path) -> Path:
     shutil.copy(PROJECT_ROOT / "pyproject.toml", destination / "pyproject.toml")
     shutil.copytree(PROJECT_ROOT / "conf" / "base", destination / "conf" / "base")
     (destination / "conf" / "local").mkdir(parents=True)
+    # Kedro wants the source folder to exist; the installed package is what runs.
+    (destination / "src").mkdir()
     for layer in DATA_LAYERS:
         (destination / "data" / layer).mkdir(parents=True)
     return destination
