@@ -351,7 +351,7 @@ def build_applicant_features(
     aggregates. Applicants without history get HAS_PREVIOUS_APPLICATION = 0, counts
     0, and missing rates; history of applicants not in ``application_clean`` is
     ignored."""
-    _recency_bins(features)
+    _recency_bins(features)  # same block as the aggregates: fail early if it is bad
     _require_columns(application_clean, [APPLICATION_ID], "cleaned applications")
     _require_columns(previous_aggregates, [APPLICATION_ID], "previous aggregates")
     _require_unique_key(application_clean, "cleaned applications")
@@ -366,19 +366,17 @@ def build_applicant_features(
     ]
     _require_columns(application_clean, used, "applicant features")
     app = application_clean.reset_index(drop=True)
-    amount = {name: app[name].astype("float64") for name in used}
+    value = {name: app[name].astype("float64") for name in used}
     documents = [c for c in app.columns if c.startswith(DOCUMENT_FLAG_PREFIX)]
     engineered = {
-        "CREDIT_INCOME_RATIO": _ratio(amount["AMT_CREDIT"], amount["AMT_INCOME_TOTAL"]),
-        "ANNUITY_INCOME_RATIO": _ratio(
-            amount["AMT_ANNUITY"], amount["AMT_INCOME_TOTAL"]
-        ),
+        "CREDIT_INCOME_RATIO": _ratio(value["AMT_CREDIT"], value["AMT_INCOME_TOTAL"]),
+        "ANNUITY_INCOME_RATIO": _ratio(value["AMT_ANNUITY"], value["AMT_INCOME_TOTAL"]),
         # Loan term in annuity payments.
-        "CREDIT_ANNUITY_RATIO": _ratio(amount["AMT_CREDIT"], amount["AMT_ANNUITY"]),
-        "GOODS_CREDIT_RATIO": _ratio(amount["AMT_GOODS_PRICE"], amount["AMT_CREDIT"]),
-        "AGE_YEARS": -amount["DAYS_BIRTH"] / DAYS_PER_YEAR,
-        "YEARS_EMPLOYED": -amount["DAYS_EMPLOYED"] / DAYS_PER_YEAR,
-        "EMPLOYED_AGE_RATIO": _ratio(amount["DAYS_EMPLOYED"], amount["DAYS_BIRTH"]),
+        "CREDIT_ANNUITY_RATIO": _ratio(value["AMT_CREDIT"], value["AMT_ANNUITY"]),
+        "GOODS_CREDIT_RATIO": _ratio(value["AMT_GOODS_PRICE"], value["AMT_CREDIT"]),
+        "AGE_YEARS": -value["DAYS_BIRTH"] / DAYS_PER_YEAR,
+        "YEARS_EMPLOYED": -value["DAYS_EMPLOYED"] / DAYS_PER_YEAR,
+        "EMPLOYED_AGE_RATIO": _ratio(value["DAYS_EMPLOYED"], value["DAYS_BIRTH"]),
         **_ext_source_features(app),
         "DOCUMENT_COUNT": app[documents].astype("float64").sum(axis=1, min_count=1),
     }
