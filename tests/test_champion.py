@@ -18,8 +18,10 @@ from loan_default.champion import (
     assign_risk_deciles,
     risk_decile_edges,
 )
-from loan_default.features import FeatureTransformer
+from loan_default.features import FeatureTransformer, build_features
+from loan_default.synthetic import generate_loan_data
 from tests.pipelines.reporting.conftest import make_applicant_features
+from tests.project import project_parameters
 
 THRESHOLD = 0.35
 
@@ -181,3 +183,31 @@ def test_dataset_refuses_other_objects(tmp_path):
     )
     with pytest.raises(Exception, match="holds a ChampionModel; got dict"):
         dataset.save({"not": "a model"})
+
+
+def test_scoring_raw_applications_builds_features_as_training_did(champion):
+    parameters = project_parameters()
+    feature_parameters = {
+        "cleaning": parameters["cleaning"],
+        "features": parameters["features"],
+    }
+    trained = dataclasses.replace(champion, feature_parameters=feature_parameters)
+    raw = generate_loan_data(n_applications=50, seed=11)
+    application = raw.application.drop(columns="TARGET")
+
+    scores = trained.score_applications(application, raw.previous_application)
+
+    expected = trained.score(
+        build_features(
+            application,
+            raw.previous_application,
+            feature_parameters["cleaning"],
+            feature_parameters["features"],
+        )
+    )
+    pd.testing.assert_frame_equal(scores, expected)
+    without_history = trained.score_applications(application.iloc[:3])
+    assert (
+        without_history["SK_ID_CURR"].tolist()
+        == application["SK_ID_CURR"].iloc[:3].tolist()
+    )

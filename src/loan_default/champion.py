@@ -20,7 +20,8 @@ import pandas as pd
 from kedro.io.core import generate_timestamp
 from kedro_datasets.pickle import PickleDataset
 
-from loan_default.schema import APPLICATION_ID
+from loan_default.features import build_features
+from loan_default.schema import APPLICATION_ID, PREVIOUS_APPLICATION
 
 N_RISK_DECILES = 10
 SCORE_COLUMNS = [
@@ -73,6 +74,11 @@ class ChampionModel:
     threshold: float
     risk_decile_edges: tuple[float, ...]
     metadata: dict[str, Any]
+    # The cleaning and features parameters the model was trained with, so that
+    # scoring and the API build features exactly as training did.
+    feature_parameters: dict[str, Any] = dataclasses.field(
+        default_factory=lambda: {"cleaning": {}, "features": {}}
+    )
 
     def __post_init__(self) -> None:
         if not 0 <= self.threshold <= 1:
@@ -120,6 +126,31 @@ class ChampionModel:
             )
         probability = self.estimator.predict_proba(transformed[self.feature_names])
         return np.asarray(probability, dtype="float64")[:, 1]
+
+    def build_features(
+        self,
+        application: pd.DataFrame,
+        previous_application: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Features of validated raw applications, as training built them."""
+        if previous_application is None:
+            previous_application = pd.DataFrame(
+                columns=PREVIOUS_APPLICATION.column_names
+            )
+        return build_features(
+            application,
+            previous_application,
+            self.feature_parameters["cleaning"],
+            self.feature_parameters["features"],
+        )
+
+    def score_applications(
+        self,
+        application: pd.DataFrame,
+        previous_application: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """``score`` of validated raw applications (and their earlier applications)."""
+        return self.score(self.build_features(application, previous_application))
 
     def risk_deciles(self, probability: Any) -> np.ndarray:
         return assign_risk_deciles(probability, self.risk_decile_edges)

@@ -321,6 +321,8 @@ def build_champion_model(
     evaluation_results: pd.DataFrame,
     feature_transformer: Any,
     data_source: dict,
+    cleaning: dict,
+    features: dict,
 ) -> ChampionModel:
     """The champion artifact. Its model version is stamped when it is saved."""
     if champion_name not in models:
@@ -352,6 +354,7 @@ def build_champion_model(
             "created_at": now.isoformat(timespec="seconds"),
             "package_version": loan_default.__version__,
         },
+        feature_parameters={"cleaning": cleaning, "features": features},
     )
 
 

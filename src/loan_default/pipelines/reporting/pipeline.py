@@ -113,6 +113,8 @@ def comparison_pipeline(names: list[str]) -> Pipeline:
                     "evaluation_results": "evaluation_results",
                     "feature_transformer": "feature_transformer",
                     "data_source": "data_source",
+                    "cleaning": "params:cleaning",
+                    "features": "params:features",
                 },
                 outputs="champion_model",
                 name="build_champion_model",
