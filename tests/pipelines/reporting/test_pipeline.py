@@ -19,7 +19,7 @@ from loan_default.pipelines.reporting.nodes import (
     write_evaluation_report,
 )
 from tests.pipelines.reporting.conftest import ALGORITHMS
-from tests.project import PROJECT_ROOT
+from tests.project import PROJECT_ROOT, project_parameters
 
 CATALOG_FILE = PROJECT_ROOT / "conf" / "base" / "catalog_reporting.yml"
 SAVE_VERSION = "2030-01-02T03.04.05.678Z"
@@ -52,6 +52,8 @@ def run(upstream, reporting_parameters, tmp_path_factory):
     for name in pipeline.inputs():
         if name.startswith("params:reporting."):
             value = reporting_parameters[name.removeprefix("params:reporting.")]
+        elif name.startswith("params:"):
+            value = project_parameters()[name.removeprefix("params:")]
         else:
             value = upstream[name]
         catalog[name] = MemoryDataset(value, copy_mode="assign")
