@@ -179,12 +179,17 @@ th:first-child, td:first-child { text-align: left; }
 """
 
 
-def html_report(outputs: Mapping[str, Any], params: Mapping[str, Any]) -> str:
+def html_report(
+    outputs: Mapping[str, Any],
+    params: Mapping[str, Any],
+    context: Mapping[str, Any] | None = None,
+) -> str:
     """The monitoring run as one self-contained HTML page (alerts first).
 
     ``outputs`` is what ``monitor_batch`` returns, ``params`` the ``monitoring``
     parameters; parts that are absent (no scores, no labels, no contributions) are
-    left out of the page.
+    left out of the page. ``context`` (e.g. model version, batch source) is listed
+    under the title.
     """
     title = str(params["report"]["title"])
     top = int(params["report"]["top_features"])
@@ -195,6 +200,10 @@ def html_report(outputs: Mapping[str, Any], params: Mapping[str, Any]) -> str:
     }
     parts = [
         f"<h1>{html.escape(title)}</h1>",
+        *(
+            f"<p><b>{html.escape(str(name))}</b>: {html.escape(str(value))}</p>"
+            for name, value in (context or {}).items()
+        ),
         f"<p>{outputs['batch_rows']} applications in the batch against "
         f"{outputs['reference_rows']} in the reference. Alerts: "
         f'<span class="act">{counts["act"]} act</span>, '
