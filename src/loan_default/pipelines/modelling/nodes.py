@@ -6,6 +6,7 @@ parameters block (see ``algorithms.py``).
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Mapping
@@ -227,13 +228,27 @@ def fit_model(
     return estimator, summary
 
 
+def _single_threaded(model: Any) -> Any:
+    """A copy predicting in one thread, so that probabilities are bit-for-bit stable.
+
+    A multi-threaded random forest adds up its trees' votes in whatever order the
+    threads finish, which changes the last bits of the probabilities between runs.
+    """
+    core = core_estimator(model)
+    if core.get_params().get("n_jobs") in (None, 1):
+        return model
+    single = copy.deepcopy(model)
+    core_estimator(single).set_params(n_jobs=1)
+    return single
+
+
 def predict_probability(model: Any, model_input: pd.DataFrame) -> pd.DataFrame:
     """``SK_ID_CURR``, ``TARGET`` and the model's probability of default per row."""
     features, _ = split_features_target(model_input, "validation/test")
     expected = getattr(model, "feature_names_in_", None)
     if expected is not None:
         _check_same_features(features, list(expected), "validation/test")
-    probability = model.predict_proba(features)[:, 1]
+    probability = _single_threaded(model).predict_proba(features)[:, 1]
     return pd.DataFrame(
         {
             APPLICATION_ID: model_input[APPLICATION_ID].to_numpy(),
