@@ -1,0 +1,203 @@
+"""Latency and errors of the prediction API, against a real uvicorn server.
+
+Starts ``python -m loan_default.api serve`` on a free port of 127.0.0.1 with a saved
+champion, waits for /ready, then measures, with bounded request counts:
+
+1. one application per request, ``--clients`` concurrent clients: p50 / p90 / p99;
+2. one request of ``--batch-size`` applications, sent one at a time: median / p90;
+3. a mixed load for ``--duration`` seconds: requests, throughput and errors.
+
+Targets: single p50 < 10 ms and p99 < 30 ms with 8 clients; 1,000 applications
+< 150 ms; no error under load.
+
+    python benchmarks/api.py [--model-path data/06_models/champion/champion_model.pkl]
+        [--clients 8] [--single-requests 2000] [--duration 10] [--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from loan_default.api.schemas import request_records
+from loan_default.api.settings import CHAMPION_DATASET_PATH
+from loan_default.synthetic import generate_new_applications
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def start_server(model_path: Path, port: int, workers: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "loan_default.api",
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--model-path",
+            str(model_path),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"},
+    )
+
+
+def wait_until_ready(base_url: str, server: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited with code {server.returncode}")
+        try:
+            if httpx.get(f"{base_url}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the server was not ready after {timeout} s")
+
+
+def percentiles(seconds: list[float]) -> str:
+    ms = np.asarray(seconds) * 1000
+    return (
+        f"p50 {np.percentile(ms, 50):7.2f} ms  p90 {np.percentile(ms, 90):7.2f} ms  "
+        f"p99 {np.percentile(ms, 99):7.2f} ms  (n={len(ms)})"
+    )
+
+
+async def run_clients(
+    base_url: str,
+    bodies: list[bytes],
+    clients: int,
+    requests_per_client: int | None,
+    deadline: float | None,
+) -> tuple[list[float], int]:
+    """Each client sends its bodies one after another; latencies and error count."""
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
+
+        async def client(number: int) -> None:
+            nonlocal errors
+            sent = 0
+            while True:
+                if requests_per_client is not None and sent >= requests_per_client:
+                    return
+                if deadline is not None and time.monotonic() >= deadline:
+                    return
+                body = bodies[(number + sent * clients) % len(bodies)]
+                started = time.perf_counter()
+                try:
+                    response = await http.post(
+                        "/predict",
+                        content=body,
+                        headers={"content-type": "application/json"},
+                    )
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append(time.perf_counter() - started)
+                errors += not ok
+                sent += 1
+
+        await asyncio.gather(*(client(number) for number in range(clients)))
+    return latencies, errors
+
+
+def body_of(records: list[dict]) -> bytes:
+    return json.dumps({"applications": records}).encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model-path", type=Path, default=CHAMPION_DATASET_PATH)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--single-requests", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--batch-requests", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    arguments = parser.parse_args()
+
+    applications = generate_new_applications(
+        max(arguments.batch_size, 2000), seed=arguments.seed
+    ).application
+    records = request_records(applications)
+    singles = [body_of([record]) for record in records[:2000]]
+    batch = body_of(records[: arguments.batch_size])
+
+    port = free_port()
+    base_url = f"http://{HOST}:{port}"
+    server = start_server(arguments.model_path, port, arguments.workers)
+    try:
+        wait_until_ready(base_url, server, timeout=120)
+        # Warm-up: first requests pay for lazy imports and allocations.
+        asyncio.run(run_clients(base_url, singles, 2, 20, None))
+        print(
+            f"server: {arguments.workers} worker(s); client: {arguments.clients} "
+            "concurrent asyncio clients (httpx)"
+        )
+
+        per_client = max(1, arguments.single_requests // arguments.clients)
+        latencies, errors = asyncio.run(
+            run_clients(base_url, singles, arguments.clients, per_client, None)
+        )
+        print(f"single application: {percentiles(latencies)}  errors {errors}")
+
+        latencies, errors = asyncio.run(
+            run_clients(base_url, [batch], 1, arguments.batch_requests, None)
+        )
+        print(
+            f"{arguments.batch_size} applications per request: "
+            f"median {statistics.median(latencies) * 1000:.1f} ms  "
+            f"{percentiles(latencies)}  errors {errors}"
+        )
+
+        started = time.monotonic()
+        mixed = [*singles[:200], body_of(records[:100])]
+        latencies, errors = asyncio.run(
+            run_clients(
+                base_url,
+                mixed,
+                arguments.clients,
+                None,
+                started + arguments.duration,
+            )
+        )
+        elapsed = time.monotonic() - started
+        print(
+            f"load for {elapsed:.0f} s: {len(latencies)} requests "
+            f"({len(latencies) / elapsed:.0f}/s), {errors} errors; "
+            f"{percentiles(latencies)}"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,368 @@
+"""The FastAPI app serving the champion model.
+
+``create_app`` builds it; the champion is loaded in the background at start-up, so
+``/health`` answers at once and ``/ready`` turns 200 when the model can score. All
+errors share one body, ``{"detail": [{"type", "loc", "msg", ...}]}``, with ``loc``
+the path of the offending field, as FastAPI's own validation errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from loan_default import __version__
+from loan_default.api.batching import MicroBatcher
+from loan_default.api.metrics import ApiMetrics
+from loan_default.api.schemas import (
+    ErrorResponse,
+    PredictResponse,
+    build_request_model,
+)
+from loan_default.api.service import PredictionService, load_champion
+from loan_default.api.settings import ApiSettings
+from loan_default.champion import ChampionModel
+from loan_default.schema import APPLICATION_ID
+
+logger = logging.getLogger(__name__)
+
+ENDPOINTS = ("/predict", "/health", "/ready", "/model", "/metrics")
+_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in (
+        (413, "Too many applications or too large a body"),
+        (422, "Malformed JSON or an invalid field"),
+        (503, "The model is not loaded yet"),
+    )
+}
+
+
+class ApiError(Exception):
+    """An error answered to the client with its status and one error item."""
+
+    def __init__(self, status: int, kind: str, loc: list, msg: str) -> None:
+        super().__init__(msg)
+        self.status = status
+        self.items = [{"type": kind, "loc": loc, "msg": msg}]
+
+    @classmethod
+    def of_items(cls, status: int, items: list[dict]) -> ApiError:
+        """One answer listing several errors (e.g. every invalid field)."""
+        error = cls(status, items[0]["type"], items[0]["loc"], items[0]["msg"])
+        error.items = items
+        return error
+
+
+def _json_safe(value: Any) -> Any:
+    """JSON has no NaN or infinity: they become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+def _json_response(content: Any, status: int = 200) -> Response:
+    return Response(
+        json.dumps(content, allow_nan=False),
+        status_code=status,
+        media_type="application/json",
+    )
+
+
+def _error_response(status: int, items: list[dict]) -> Response:
+    return _json_response({"detail": items}, status)
+
+
+def _validation_items(error: ValidationError) -> list[dict]:
+    items = []
+    for item in error.errors(include_url=False, include_context=False):
+        entry = {
+            "type": item["type"],
+            "loc": ["body", *item["loc"]],
+            "msg": item["msg"],
+        }
+        value = item.get("input")
+        # Echo scalar offenders only; a whole object would repeat the request.
+        if value is None or isinstance(value, bool | int | str):
+            entry["input"] = value
+        elif isinstance(value, float):
+            entry["input"] = value if math.isfinite(value) else repr(value)
+        items.append(entry)
+    return items
+
+
+async def _read_body(request: Request, max_bytes: int) -> bytes:
+    too_large = ApiError(
+        413,
+        "body_too_large",
+        ["body"],
+        f"the request body exceeds the limit of {max_bytes} bytes",
+    )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as error:
+        raise ApiError(
+            422,
+            "json_invalid",
+            ["body", error.pos],
+            f"malformed JSON: {error.msg} (line {error.lineno}, column {error.colno})",
+        ) from None
+    except ValueError as error:  # not UTF-8, UTF-16 or UTF-32 text
+        raise ApiError(
+            422, "json_invalid", ["body"], f"the body is not JSON text: {error}"
+        ) from None
+
+
+def _check_unique_keys(records: list[dict]) -> None:
+    first_position: dict[int, int] = {}
+    for position, record in enumerate(records):
+        key = record[APPLICATION_ID]
+        if key in first_position:
+            raise ApiError(
+                422,
+                "duplicate_key",
+                ["body", "applications", position, APPLICATION_ID],
+                f"{APPLICATION_ID} {key} is also the key of applications"
+                f"[{first_position[key]}]: keys must be unique in a request",
+            )
+        first_position[key] = position
+
+
+class _ServingState:
+    """The service once the champion is loaded, or why it is not."""
+
+    def __init__(self) -> None:
+        self.service: PredictionService | None = None
+        self.batcher: MicroBatcher | None = None
+        self.failure: str | None = None
+
+    def require_service(self) -> tuple[PredictionService, MicroBatcher]:
+        if self.service is None or self.batcher is None:
+            reason = self.failure or "the champion model is still loading"
+            raise ApiError(503, "not_ready", ["model"], reason)
+        return self.service, self.batcher
+
+
+class _MetricsMiddleware:
+    """Counts and times every HTTP request, whatever answers it."""
+
+    def __init__(self, app: Any, metrics: ApiMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note_status(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        finally:
+            self.metrics.observe_request(
+                scope["path"], scope["method"], status, started
+            )
+
+
+def _openapi_schema(app: FastAPI, request_model: type) -> dict:
+    """FastAPI's schema plus the /predict body, which is validated by hand (to answer
+    413 before validating thousands of records) and so unknown to FastAPI."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        body = request_model.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(body.pop("$defs", {}))
+        components["PredictRequest"] = body
+        schema["paths"]["/predict"]["post"]["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/PredictRequest"}
+                }
+            },
+        }
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def _validated_records(
+    payload: Any, request_model: type, max_applications: int
+) -> list[dict]:
+    """The applications of a parsed body, validated; ApiError if they are not."""
+    applications = payload.get("applications") if isinstance(payload, dict) else None
+    if isinstance(applications, list) and len(applications) > max_applications:
+        raise ApiError(
+            413,
+            "too_many_applications",
+            ["body", "applications"],
+            f"{len(applications)} applications in one request; the limit is "
+            f"{max_applications}",
+        )
+    try:
+        parsed = request_model.model_validate(payload)
+    except ValidationError as error:
+        raise ApiError.of_items(422, _validation_items(error)) from None
+    records = [application.__dict__ for application in parsed.applications]
+    _check_unique_keys(records)
+    return records
+
+
+def create_app(
+    settings: ApiSettings | None = None, champion: ChampionModel | None = None
+) -> FastAPI:
+    """The API. ``champion`` given: served as is; otherwise loaded from
+    ``settings.model_path`` in the background at start-up."""
+    settings = settings or ApiSettings()
+    metrics = ApiMetrics(ENDPOINTS)
+    request_model = build_request_model(settings.max_applications)
+    state = _ServingState()
+
+    def prepare(model: ChampionModel | None) -> PredictionService:
+        model = model if model is not None else load_champion(settings.model_path)
+        return PredictionService(model, settings.reason_codes)
+
+    async def serve_when_loaded() -> None:
+        try:
+            service = await asyncio.to_thread(prepare, champion)
+        except Exception as error:
+            state.failure = f"the champion model could not be loaded: {error}"
+            logger.exception("The champion model could not be loaded")
+            return
+        batcher = MicroBatcher(service.predict, settings.max_batch_applications)
+        batcher.start()
+        state.service, state.batcher = service, batcher
+        metrics.set_model(service.champion.model_version, service.champion.algorithm)
+        logger.info(
+            "Serving champion %s (%s)",
+            service.champion.model_version,
+            service.champion.algorithm,
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loading = asyncio.create_task(serve_when_loaded())
+        yield
+        loading.cancel()
+        await asyncio.gather(loading, return_exceptions=True)
+        if state.batcher is not None:
+            await state.batcher.stop()
+
+    app = FastAPI(
+        title="Loan default prediction API",
+        version=__version__,
+        description="Probability of default, decision, risk decile and reason codes "
+        "of loan applications, from the champion model.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(_MetricsMiddleware, metrics=metrics)
+
+    @app.exception_handler(ApiError)
+    async def answer_api_error(request: Request, error: ApiError) -> Response:
+        return _error_response(error.status, error.items)
+
+    @app.exception_handler(Exception)
+    async def answer_unexpected_error(request: Request, error: Exception) -> Response:
+        logger.exception("Unexpected error answering %s", request.url.path)
+        return _error_response(
+            500,
+            [
+                {
+                    "type": "internal_error",
+                    "loc": [],
+                    "msg": f"unexpected server error: {type(error).__name__}",
+                }
+            ],
+        )
+
+    @app.get("/health", summary="The process is alive")
+    async def health() -> dict:
+        return {"status": "alive"}
+
+    @app.get(
+        "/ready",
+        summary="The model is loaded and predictions can be served",
+        responses={503: {"description": "Still loading, or loading failed"}},
+    )
+    async def ready() -> Response:
+        if state.service is not None:
+            return _json_response(
+                {
+                    "status": "ready",
+                    "model_version": state.service.champion.model_version,
+                }
+            )
+        status = "failed" if state.failure else "loading"
+        return _json_response({"status": status, "detail": state.failure}, 503)
+
+    @app.get("/model", summary="The served champion", responses=_ERROR_RESPONSES)
+    async def model() -> Response:
+        service, _ = state.require_service()
+        return _json_response(_json_safe(service.model_card()))
+
+    @app.get("/metrics", summary="Prometheus metrics")
+    async def prometheus_metrics() -> Response:
+        return Response(metrics.render(), media_type=metrics.content_type)
+
+    @app.post(
+        "/predict",
+        summary="Score applications",
+        response_model=PredictResponse,
+        responses=_ERROR_RESPONSES,
+    )
+    async def predict(request: Request) -> Response:
+        _, batcher = state.require_service()
+        payload = _parse_json(await _read_body(request, settings.max_body_bytes))
+        records = _validated_records(payload, request_model, settings.max_applications)
+        predictions = await batcher.score(records)
+        metrics.observe_predictions(predictions)
+        return _json_response({"predictions": predictions})
+
+    app.openapi = lambda: _openapi_schema(app, request_model)
+    return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app with ``LOAN_DEFAULT_API_*`` settings, for uvicorn's ``--factory``."""
+    return create_app(ApiSettings.from_environment())

@@ -1,0 +1,91 @@
+"""Scoring of concurrent requests in one vectorised call.
+
+Most of the cost of scoring a few applications is fixed (one pass of pandas over
+every column), so requests that arrive while a batch is being scored wait and are
+scored together in the next call. Scoring runs in one worker thread, which leaves
+the event loop free to read and validate the next requests meanwhile. Rows are
+scored independently, so a batch gives each application the same result as scoring
+it alone; requests sharing an applicant key are never put in the same batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from loan_default.schema import APPLICATION_ID
+
+Records = Sequence[Mapping[str, Any]]
+
+
+class MicroBatcher:
+    """Queues requests and scores whatever has queued up, up to ``max_rows``."""
+
+    def __init__(self, score: Callable[[Records], list[dict]], max_rows: int) -> None:
+        self._score = score
+        self._max_rows = max_rows
+        self._queue: asyncio.Queue | None = None
+        self._worker: asyncio.Task | None = None
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="scoring")
+        self._held_back: list[tuple[Records, asyncio.Future]] = []
+
+    def start(self) -> None:
+        self._queue = asyncio.Queue()
+        self._worker = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def score(self, records: Records) -> list[dict]:
+        if self._queue is None:
+            raise RuntimeError("the batcher is not started")
+        future = asyncio.get_running_loop().create_future()
+        await self._queue.put((records, future))
+        return await future
+
+    def _next_batch(self, first: tuple) -> list[tuple[Records, asyncio.Future]]:
+        batch = [first]
+        keys = {record[APPLICATION_ID] for record in first[0]}
+        rows = len(first[0])
+        candidates = self._held_back
+        self._held_back = []
+        while not self._queue.empty():
+            candidates.append(self._queue.get_nowait())
+        for item in candidates:
+            item_keys = {record[APPLICATION_ID] for record in item[0]}
+            if rows + len(item[0]) > self._max_rows or keys & item_keys:
+                self._held_back.append(item)
+                continue
+            batch.append(item)
+            keys |= item_keys
+            rows += len(item[0])
+        return batch
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if self._held_back:
+                first = self._held_back.pop(0)
+            else:
+                first = await self._queue.get()
+            batch = self._next_batch(first)
+            records = [record for items, _ in batch for record in items]
+            try:
+                results = await loop.run_in_executor(
+                    self._executor, self._score, records
+                )
+            except Exception as error:  # noqa: BLE001 - handed to every waiting request
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            start = 0
+            for items, future in batch:
+                if not future.done():  # the client may have gone away
+                    future.set_result(results[start : start + len(items)])
+                start += len(items)

@@ -1,0 +1,110 @@
+"""``loan-default-api serve``: start the prediction API with uvicorn.
+
+Run it from the project root after ``kedro run`` has trained the champion, or point
+``--model-path`` at a saved champion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from loan_default.api.settings import (
+    ApiSettings,
+    ChampionNotFoundError,
+    resolve_champion_file,
+)
+
+EXIT_NO_CHAMPION = 2
+_DEFAULTS = ApiSettings()
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="loan-default-api", description="The loan default prediction API."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the champion model over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
+    serve.add_argument("--port", type=int, default=8000, help="default: %(default)s")
+    serve.add_argument(
+        "--model-path",
+        type=Path,
+        default=_DEFAULTS.model_path,
+        help="a champion file, a version folder, or the versioned dataset folder "
+        "(newest version); default: %(default)s",
+    )
+    serve.add_argument(
+        "--workers", type=_positive, default=1, help="processes; default: 1"
+    )
+    serve.add_argument(
+        "--max-applications",
+        type=_positive,
+        default=_DEFAULTS.max_applications,
+        help="applications per request; default: %(default)s",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=_positive,
+        default=_DEFAULTS.max_body_bytes,
+        help="request body size; default: %(default)s",
+    )
+    serve.add_argument(
+        "--reason-codes",
+        type=_positive,
+        default=_DEFAULTS.reason_codes,
+        help="reason codes per application; default: %(default)s",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+    )
+    return parser
+
+
+def serve(arguments: argparse.Namespace) -> int:
+    try:
+        model_file = resolve_champion_file(arguments.model_path)
+    except ChampionNotFoundError as error:
+        print(f"loan-default-api: cannot start: {error}", file=sys.stderr)  # noqa: T201
+        return EXIT_NO_CHAMPION
+    settings = ApiSettings(
+        model_path=model_file.resolve(),
+        max_applications=arguments.max_applications,
+        max_body_bytes=arguments.max_body_bytes,
+        reason_codes=arguments.reason_codes,
+    )
+    # Worker processes build their app from the environment.
+    os.environ.update(settings.to_environment())
+    import uvicorn  # noqa: PLC0415 - only the serve command needs it
+
+    uvicorn.run(
+        "loan_default.api.app:create_app_from_environment",
+        factory=True,
+        host=arguments.host,
+        port=arguments.port,
+        workers=arguments.workers,
+        log_level=arguments.log_level,
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    return serve(arguments)

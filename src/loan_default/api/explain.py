@@ -1,0 +1,120 @@
+"""Reason codes: the features that push one applicant's risk up the most.
+
+Contributions come from ``monitoring.contributions.model_contributions``, the
+project's one implementation: XGBoost's own SHAP values (``pred_contribs``, on the
+log-odds scale) and, for scikit-learn decision trees and forests, tree-path
+(Saabas) contributions on the probability scale. Each encoded column is credited to
+the feature it was made from (``NAME_INCOME_TYPE=Working``, ``...=__other__`` and
+``...=__missing__`` to NAME_INCOME_TYPE; ``EXT_SOURCE_1__missing`` to EXT_SOURCE_1), so
+a reason code names a raw field or an engineered feature such as CREDIT_INCOME_RATIO,
+never a one-hot column. Estimators without a contribution method get no reason codes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from loan_default.features import MISSING_INDICATOR_SUFFIX
+from loan_default.monitoring.contributions import model_contributions
+
+XGBOOST_METHOD = "SHAP values of the XGBoost booster (pred_contribs), log-odds scale"
+TREE_PATH_METHOD = "tree-path (Saabas) contributions, probability scale"
+
+
+def source_feature_names(transformer: object, encoded_names: list[str]) -> list[str]:
+    """The feature each encoded column was made from, in ``encoded_names`` order."""
+    source: dict[str, str] = {}
+    for column in getattr(transformer, "numeric_columns_", []):
+        source[column] = column
+        source[column + MISSING_INDICATOR_SUFFIX] = column
+    categorical = set(getattr(transformer, "categorical_columns_", []))
+    names = []
+    for name in encoded_names:
+        column, separator, _ = name.partition("=")
+        if name in source:
+            names.append(source[name])
+        elif separator and column in categorical:
+            names.append(column)
+        else:
+            names.append(name)
+    return names
+
+
+def _python_value(value: object) -> float | str | None:
+    if (
+        value is None
+        or value is pd.NA
+        or (isinstance(value, float) and np.isnan(value))
+    ):
+        return None
+    if isinstance(value, str):
+        return value
+    return float(value)
+
+
+class ReasonCodeExplainer:
+    """Top reason codes of scored applicants; the grouping is computed once."""
+
+    def __init__(
+        self, estimator: object, transformer: object, feature_names: list[str]
+    ):
+        self.estimator = estimator
+        self.feature_names = list(feature_names)
+        sources = source_feature_names(transformer, self.feature_names)
+        self.sources = list(dict.fromkeys(sources))
+        position = {name: index for index, name in enumerate(self.sources)}
+        # Encoded column -> source feature, as a 0/1 matrix: one product groups all.
+        self.grouping = np.zeros((len(sources), len(self.sources)))
+        self.grouping[np.arange(len(sources)), [position[s] for s in sources]] = 1.0
+        self.method = self._method()
+
+    def _method(self) -> str | None:
+        probe = pd.DataFrame(
+            np.zeros((1, len(self.feature_names))), columns=self.feature_names
+        )
+        try:
+            model_contributions(self.estimator, probe)
+        except TypeError:
+            return None
+        module = type(self.estimator).__module__
+        return XGBOOST_METHOD if module.startswith("xgboost") else TREE_PATH_METHOD
+
+    def grouped_contributions(self, encoded: pd.DataFrame) -> np.ndarray:
+        """Contribution of each source feature (columns ``self.sources``) per row."""
+        contributions = model_contributions(self.estimator, encoded[self.feature_names])
+        return contributions.to_numpy(dtype="float64") @ self.grouping
+
+    def reason_codes(
+        self, features: pd.DataFrame, encoded: pd.DataFrame, top: int
+    ) -> list[list[dict]]:
+        """Per row, up to ``top`` features with a positive contribution, largest first,
+        with the applicant's value of the feature (``None`` when missing)."""
+        if self.method is None or len(features) == 0:
+            return [[] for _ in range(len(features))]
+        grouped = self.grouped_contributions(encoded)
+        order = np.argsort(-grouped, axis=1, kind="stable")[:, :top]
+        values = {}
+        for index in np.unique(order):
+            name = self.sources[index]
+            column = features[name] if name in features else None
+            values[index] = (
+                column.to_numpy(dtype=object) if column is not None else None
+            )
+        codes = []
+        for row, indices in enumerate(order):
+            row_codes = []
+            for index in indices:
+                contribution = grouped[row, index]
+                if contribution <= 0:
+                    break
+                column = values[index]
+                row_codes.append(
+                    {
+                        "feature": self.sources[index],
+                        "value": None if column is None else _python_value(column[row]),
+                        "contribution": float(contribution),
+                    }
+                )
+            codes.append(row_codes)
+        return codes

@@ -1,0 +1,143 @@
+"""Request and response models of the API.
+
+The application model is built from ``schema.APPLICATION`` (every column but TARGET),
+so the API accepts exactly the raw Kaggle fields with the same rules as raw-data
+validation: numbers typed int or float within the schema's range (a sentinel such as
+DAYS_EMPLOYED = 365243 is allowed), text one of the schema's levels. Every field but
+the key may be absent or null: a client sends what it has, and the feature pipeline
+treats the rest as missing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    create_model,
+)
+from pydantic_core import PydanticCustomError
+
+from loan_default.schema import APPLICATION, TARGET, ColumnSpec
+
+REQUEST_COLUMNS: tuple[ColumnSpec, ...] = tuple(
+    spec for spec in APPLICATION.columns if spec.name != TARGET
+)
+"""The raw columns a request may carry, in the schema's order."""
+
+
+def _range_with_sentinel(spec: ColumnSpec) -> AfterValidator:
+    """Schema range check that lets the column's sentinel through."""
+
+    def check(value: float | None) -> float | None:
+        if value is None or value == spec.sentinel:
+            return value
+        if spec.minimum is not None and value < spec.minimum:
+            raise PydanticCustomError(
+                "out_of_range",
+                "expected a value >= {minimum} or the sentinel {sentinel}",
+                {"minimum": spec.minimum, "sentinel": spec.sentinel},
+            )
+        if spec.maximum is not None and value > spec.maximum:
+            raise PydanticCustomError(
+                "out_of_range",
+                "expected a value <= {maximum} or the sentinel {sentinel}",
+                {"maximum": spec.maximum, "sentinel": spec.sentinel},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _field_type(spec: ColumnSpec) -> Any:
+    """The annotated type of one column: base type, constraints, nullability."""
+    if spec.dtype == "string":
+        base: Any = Literal[spec.categories] if spec.categories else str
+        constraints: list[Any] = []
+    else:
+        base = int if spec.dtype == "int64" else float
+        if spec.sentinel is None:
+            constraints = [Field(ge=spec.minimum, le=spec.maximum, allow_inf_nan=False)]
+        else:
+            constraints = [Field(allow_inf_nan=False), _range_with_sentinel(spec)]
+    annotated = Annotated[base, *constraints] if constraints else base
+    return annotated if spec.required else annotated | None
+
+
+def build_application_model() -> type[BaseModel]:
+    """The pydantic model of one application, one field per schema column."""
+    fields: dict[str, Any] = {
+        spec.name: (_field_type(spec), ... if spec.required else None)
+        for spec in REQUEST_COLUMNS
+    }
+    return create_model(
+        "Application",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__="One loan application with the raw Kaggle field names.",
+        **fields,
+    )
+
+
+Application = build_application_model()
+
+
+def build_request_model(max_applications: int) -> type[BaseModel]:
+    """The body of POST /predict: ``{"applications": [...]}``."""
+    return create_model(
+        "PredictRequest",
+        __config__=ConfigDict(extra="forbid"),
+        applications=(
+            Annotated[
+                list[Application],
+                Field(min_length=1, max_length=max_applications),
+            ],
+            ...,
+        ),
+    )
+
+
+class ReasonCode(BaseModel):
+    """A feature that raises this applicant's risk, with the applicant's value."""
+
+    feature: str
+    value: float | str | None
+    contribution: float
+
+
+class Prediction(BaseModel):
+    SK_ID_CURR: int
+    probability: float
+    # 1: flagged as a likely default (probability >= the operating threshold).
+    decision: Literal[0, 1]
+    risk_decile: int
+    reason_codes: list[ReasonCode]
+    model_version: str
+
+
+class PredictResponse(BaseModel):
+    predictions: list[Prediction]
+
+
+class ErrorItem(BaseModel):
+    type: str
+    loc: list[str | int]
+    msg: str
+
+
+class ErrorResponse(BaseModel):
+    detail: list[ErrorItem]
+
+
+def request_records(application: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a raw application table as /predict records: the schema's fields the
+    table has (TARGET and unknown columns left out), missing values as null."""
+    names = [spec.name for spec in REQUEST_COLUMNS if spec.name in application]
+    columns = [
+        application[name].astype(object).where(application[name].notna(), None).tolist()
+        for name in names
+    ]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
