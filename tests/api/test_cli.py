@@ -1,0 +1,129 @@
+"""The serve command: finding the champion, refusing to start without one, and a
+real uvicorn server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from loan_default.api.cli import EXIT_NO_CHAMPION, main
+from loan_default.api.settings import (
+    ApiSettings,
+    ChampionNotFoundError,
+    resolve_champion_file,
+)
+
+
+def serve_command(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", "loan_default.api", "serve", *arguments]
+
+
+def test_refuses_to_start_without_a_champion(tmp_path):
+    result = subprocess.run(
+        serve_command("--model-path", str(tmp_path / "champion_model.pkl")),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == EXIT_NO_CHAMPION
+    assert "cannot start" in result.stderr
+    assert "run `kedro run` first" in result.stderr
+
+
+def test_default_model_path_is_the_projects_champion_folder(tmp_path, capsys):
+    previous = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        assert main(["serve"]) == EXIT_NO_CHAMPION
+    finally:
+        os.chdir(previous)
+    assert "data/06_models/champion/champion_model.pkl" in capsys.readouterr().err
+
+
+def test_the_newest_version_is_served(tmp_path):
+    for version in ("2025-01-02T00.00.00.000Z", "2025-03-01T00.00.00.000Z"):
+        (tmp_path / version).mkdir()
+        (tmp_path / version / "champion_model.pkl").write_bytes(b"")
+    (tmp_path / "2025-09-09T00.00.00.000Z").mkdir()  # an unfinished save
+    newest = tmp_path / "2025-03-01T00.00.00.000Z" / "champion_model.pkl"
+    assert resolve_champion_file(tmp_path) == newest
+    assert resolve_champion_file(newest.parent) == newest
+    assert resolve_champion_file(newest) == newest
+    with pytest.raises(ChampionNotFoundError, match="run `kedro run` first"):
+        resolve_champion_file(tmp_path / "2025-09-09T00.00.00.000Z")
+
+
+def test_settings_travel_through_the_environment(tmp_path):
+    settings = ApiSettings(model_path=tmp_path, max_applications=7, reason_codes=3)
+    assert ApiSettings.from_environment(settings.to_environment()) == settings
+    with pytest.raises(ValueError, match="LOAN_DEFAULT_API_MAX_APPLICATIONS"):
+        ApiSettings.from_environment({"LOAN_DEFAULT_API_MAX_APPLICATIONS": "many"})
+    with pytest.raises(ValueError, match="max_body_bytes"):
+        ApiSettings(max_body_bytes=0)
+
+
+def test_bad_flags_are_refused(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--workers", "0"])
+    assert exit_info.value.code == 2
+    assert "--workers" in capsys.readouterr().err
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_real_server_answers(saved_champion):
+    port = free_port()
+    server = subprocess.Popen(
+        serve_command(
+            "--port",
+            str(port),
+            "--model-path",
+            str(saved_champion),
+            "--log-level",
+            "warning",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert server.poll() is None, server.stdout.read().decode()
+            try:
+                if httpx.get(f"{base_url}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server never became ready"
+            time.sleep(0.2)
+        response = httpx.post(
+            f"{base_url}/predict",
+            json={"applications": [{"SK_ID_CURR": 1, "EXT_SOURCE_3": 0.2}]},
+            timeout=10,
+        )
+        assert response.status_code == 200
+        (prediction,) = response.json()["predictions"]
+        assert prediction["SK_ID_CURR"] == 1
+        assert prediction["model_version"] == saved_champion_version(saved_champion)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def saved_champion_version(folder: Path) -> str:
+    (version,) = [path.name for path in folder.iterdir()]
+    return version

@@ -1,0 +1,81 @@
+"""Reason codes: grouping of encoded columns and each supported kind of model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loan_default.api.explain import ReasonCodeExplainer, source_feature_names
+from loan_default.api.service import PredictionService
+from loan_default.monitoring.contributions import model_contributions
+
+
+def test_encoded_columns_are_credited_to_their_source_feature(champion):
+    transformer = champion.transformer
+    numeric = transformer.numeric_columns_[0]
+    categorical = transformer.categorical_columns_[0]
+    names = [
+        numeric,
+        f"{numeric}__missing",
+        f"{categorical}={transformer.levels_[categorical][0]}",
+        f"{categorical}=__other__",
+        "UNKNOWN=thing",
+    ]
+    assert source_feature_names(transformer, names) == [
+        numeric,
+        numeric,
+        categorical,
+        categorical,
+        "UNKNOWN=thing",
+    ]
+
+
+@pytest.mark.parametrize("which", ["champion", "tree_champion"])
+def test_grouped_contributions_keep_each_rows_total(which, request, new_applications):
+    model = request.getfixturevalue(which)
+    explainer = ReasonCodeExplainer(
+        model.estimator, model.transformer, model.feature_names
+    )
+    features = model.build_features(new_applications.iloc[:25])
+    encoded = model.transformer.transform(features)
+    grouped = explainer.grouped_contributions(encoded)
+    ungrouped = model_contributions(model.estimator, encoded[model.feature_names])
+    assert grouped.shape == (25, len(explainer.sources))
+    np.testing.assert_allclose(grouped.sum(axis=1), ungrouped.sum(axis=1), atol=1e-5)
+
+
+@pytest.mark.parametrize("which", ["champion", "tree_champion"])
+def test_reason_codes_are_the_largest_positive_contributions(
+    which, request, new_applications
+):
+    model = request.getfixturevalue(which)
+    service = PredictionService(model, reason_codes=3)
+    features = model.build_features(new_applications.iloc[:25])
+    encoded = model.transformer.transform(features)
+    grouped = service.explainer.grouped_contributions(encoded)
+    codes = service.explainer.reason_codes(features, encoded, top=3)
+    assert service.explainer.method is not None
+    for row, row_codes in enumerate(codes):
+        positive = np.sort(grouped[row][grouped[row] > 0])[::-1][:3]
+        np.testing.assert_allclose([c["contribution"] for c in row_codes], positive)
+        for code in row_codes:
+            value = features[code["feature"]].iloc[row]
+            if code["value"] is None:
+                assert pd.isna(value)
+            elif isinstance(code["value"], str):
+                assert code["value"] == value
+            else:
+                assert code["value"] == pytest.approx(float(value))
+
+
+def test_models_without_a_contribution_method_get_no_reason_codes(
+    logistic_champion, new_applications
+):
+    service = PredictionService(logistic_champion, reason_codes=5)
+    assert service.explainer.method is None
+    predictions = service.predict(
+        [{"SK_ID_CURR": 1}, {"SK_ID_CURR": 2, "EXT_SOURCE_2": 0.3}]
+    )
+    assert [p["reason_codes"] for p in predictions] == [[], []]
+    assert service.model_card()["reason_code_method"] is None

@@ -1,0 +1,125 @@
+"""The API scores an application exactly as batch scoring scores the same CSV row."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loan_default.api.batching import MicroBatcher
+from loan_default.api.schemas import Application, request_records
+from loan_default.api.service import PredictionService, typed_applications
+from loan_default.datasets import read_raw_csv
+from loan_default.schema import APPLICATION, APPLICATION_ID
+from loan_default.validation import validate_table
+
+
+@pytest.fixture(scope="module")
+def batch_frame(new_applications, tmp_path_factory) -> pd.DataFrame:
+    """What batch scoring reads from a CSV of the same rows."""
+    path = tmp_path_factory.mktemp("csv") / "application_data.csv"
+    new_applications.to_csv(path, index=False)
+    return validate_table(
+        read_raw_csv(path, APPLICATION), APPLICATION, str(path), require_target=False
+    )
+
+
+def validated(records: list[dict]) -> list[dict]:
+    return [Application.model_validate(record).__dict__ for record in records]
+
+
+def test_request_records_become_the_frame_batch_scoring_reads(
+    new_applications, batch_frame
+):
+    typed = typed_applications(validated(request_records(new_applications)))
+    pd.testing.assert_frame_equal(typed, batch_frame)
+
+
+def test_probabilities_equal_batch_scoring_exactly(
+    client, champion, new_applications, batch_frame
+):
+    records = request_records(new_applications.iloc[:40])
+    response = client.post("/predict", json={"applications": records})
+    predictions = pd.DataFrame(response.json()["predictions"])
+    expected = champion.score_applications(batch_frame.iloc[:40])
+    assert predictions[APPLICATION_ID].tolist() == expected[APPLICATION_ID].tolist()
+    np.testing.assert_array_equal(predictions["probability"], expected["PROBABILITY"])
+    np.testing.assert_array_equal(predictions["decision"], expected["DECISION"])
+    np.testing.assert_array_equal(predictions["risk_decile"], expected["RISK_DECILE"])
+
+
+def test_levels_known_to_the_schema_but_unseen_in_training_share_other(
+    client, champion, batch_frame
+):
+    levels = champion.transformer.levels_["NAME_INCOME_TYPE"]
+    unseen = [
+        level
+        for level in APPLICATION["NAME_INCOME_TYPE"].categories
+        if level not in levels
+    ]
+    assert len(unseen) >= 2, "the training data should miss rare income types"
+    rows = pd.concat(
+        [
+            batch_frame.iloc[[0]].assign(
+                SK_ID_CURR=key, NAME_INCOME_TYPE=pd.array([level], dtype="string")
+            )
+            for key, level in enumerate(unseen[:2], start=1)
+        ],
+        ignore_index=True,
+    )
+    response = client.post("/predict", json={"applications": request_records(rows)})
+    assert response.status_code == 200
+    probabilities = [p["probability"] for p in response.json()["predictions"]]
+    expected = champion.score_applications(rows)["PROBABILITY"].tolist()
+    assert probabilities == expected
+    # Both go to the one "__other__" column: the same encoding, the same score.
+    encoded = champion.transformer.transform(champion.build_features(rows))
+    assert (encoded.iloc[0] == encoded.iloc[1]).all()
+    assert probabilities[0] == probabilities[1]
+
+
+def test_requests_scored_together_get_what_they_get_alone(champion, new_applications):
+    service = PredictionService(champion, reason_codes=3)
+    records = validated(request_records(new_applications.iloc[:30]))
+    requests = [records[0:1], records[1:11], records[11:12], records[12:30]]
+    alone = [service.predict(request) for request in requests]
+    calls = []
+
+    def score(batch):
+        calls.append(len(batch))
+        return service.predict(batch)
+
+    async def together():
+        batcher = MicroBatcher(score, max_rows=1000)
+        batcher.start()
+        try:
+            return await asyncio.gather(*(batcher.score(r) for r in requests))
+        finally:
+            await batcher.stop()
+
+    assert asyncio.run(together()) == alone
+    assert len(calls) < len(requests)  # some were coalesced
+
+
+def test_requests_sharing_a_key_are_never_batched_together(champion, new_applications):
+    service = PredictionService(champion, reason_codes=3)
+    record = validated(request_records(new_applications.iloc[:1]))
+    calls = []
+
+    def score(batch):
+        calls.append(len(batch))
+        return service.predict(batch)
+
+    async def concurrently():
+        batcher = MicroBatcher(score, max_rows=1000)
+        batcher.start()
+        try:
+            return await asyncio.gather(*(batcher.score(record) for _ in range(3)))
+        finally:
+            await batcher.stop()
+
+    first, second, third = asyncio.run(concurrently())
+    assert first == second == third
+    assert calls == [1, 1, 1]
