@@ -1,7 +1,9 @@
 """Per-applicant feature contributions to the score, for importance stability.
 
-- XGBoost: the booster's own SHAP values (``pred_contribs=True``), on the margin
-  (log-odds) scale.
+- XGBoost: the booster's own tree-path contributions (``pred_contribs=True`` with
+  ``approx_contribs=True``), on the margin (log-odds) scale. Exact SHAP costs
+  about twenty times as much (5,000 rows, 400 trees of depth 4: 12 s against
+  0.6 s), and ranking features is all stability needs.
 - scikit-learn decision trees and forests: tree-path contributions (Saabas): walking
   an applicant down a tree, each split's change in the positive-class share is
   credited to the split's feature; a forest averages its trees. Contributions plus
@@ -10,7 +12,8 @@
   score, which is all stability needs (not a per-applicant explanation). Unlike
   permutation importance they need no labels, so they work on unlabelled batches.
 
-Both run in sparse matrix products over the decision paths, with no per-row Python.
+Both are Saabas contributions; the scikit-learn ones run in sparse matrix products
+over the decision paths, with no per-row Python.
 A mean over a random sample of rows (``sample_rows``) estimates the mean absolute
 contribution well enough for ranking, at a fraction of the cost.
 """
@@ -44,7 +47,8 @@ def model_contributions(model: object, features: pd.DataFrame) -> pd.DataFrame:
     booster = _xgboost_booster(model)
     if booster is not None:
         matrix = xgboost.DMatrix(features, enable_categorical=True)
-        values = booster.predict(matrix, pred_contribs=True)[:, :-1]  # last: bias
+        values = booster.predict(matrix, pred_contribs=True, approx_contribs=True)
+        values = values[:, :-1]  # the last column is the bias
         return pd.DataFrame(values, index=features.index, columns=features.columns)
     trees = _sklearn_trees(model)
     if trees is None:
