@@ -33,6 +33,8 @@ def test_scale_pos_weight_is_negatives_over_positives_of_train(
     expected = (len(train) - positives) / positives
     assert model.get_params()["scale_pos_weight"] == pytest.approx(expected)
     assert summary["negatives_per_positive"] == pytest.approx(expected)
+    assert summary["hyperparameters"]["scale_pos_weight"] == pytest.approx(expected)
+    assert summary["hyperparameters"]["early_stopping_rounds"] == 10
     assert 8 < expected < 15
 
 

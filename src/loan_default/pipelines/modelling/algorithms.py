@@ -278,6 +278,17 @@ def build_estimator(
     return estimator
 
 
+def applied_parameters(block: Mapping[str, Any]) -> set[str]:
+    """Estimator parameters a block sets through its own keys, not hyperparameters."""
+    names = set()
+    imbalance = CLASS_IMBALANCE[block.get("class_imbalance", "none")]
+    if imbalance:
+        names.add(imbalance[0])
+    if block.get("early_stopping_rounds") is not None:
+        names.add("early_stopping_rounds")
+    return names
+
+
 def core_estimator(model: Any) -> Any:
     """The estimator itself, inside a scaling Pipeline or not."""
     if isinstance(model, SklearnPipeline):

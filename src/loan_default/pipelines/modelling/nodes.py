@@ -18,6 +18,7 @@ from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, Stratified
 
 from loan_default.metrics import evaluate_predictions
 from loan_default.pipelines.modelling.algorithms import (
+    applied_parameters,
     build_estimator,
     core_estimator,
     search_space,
@@ -196,6 +197,11 @@ def fit_model(
     fit_seconds = time.perf_counter() - started
 
     core = core_estimator(estimator)
+    applied = {
+        *(model_options.get("hyperparameters") or {}),
+        *defaults,
+        *applied_parameters(model_options),
+    }
     early_stopping = {"rounds": rounds}
     if rounds is not None:
         early_stopping["best_iteration"] = int(core.best_iteration)
@@ -211,8 +217,7 @@ def fit_model(
         "hyperparameters": {
             name: _json_safe(value)
             for name, value in core.get_params().items()
-            if name in {*(model_options.get("hyperparameters") or {}), *defaults}
-            or name in _unprefixed(best)
+            if name in applied or name in _unprefixed(best)
         },
         "best_hyperparameters": _unprefixed(best),
         "search": search_summary,
