@@ -1,0 +1,154 @@
+"""Regenerate the images under docs/images/ from a fresh run of the project.
+
+    python scripts/make_docs_images.py
+    python scripts/make_docs_images.py --n-applications 5000   # quicker, noisier
+
+In a throw-away copy of the project (so data/ is untouched) it runs ``kedro run`` on
+the embedded synthetic data, copies the report plots (the champion's feature
+importance under a fixed name), runs ``kedro viz build``, serves the site on
+127.0.0.1 and screenshots the pipeline graph in headless Chromium. Needs the
+system's Chromium and ChromeDriver (scripts/install_browser.sh).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from kedro.config import OmegaConfigLoader  # noqa: E402
+
+from tests.project import kedro_run, make_project_copy  # noqa: E402
+from tests.viz.browser import (  # noqa: E402  (shared with the Kedro-Viz test)
+    find_browser,
+    headless_chromium,
+    kedro_viz_build,
+    missing_browser_reason,
+    open_viz,
+    serve,
+)
+
+logger = logging.getLogger("make_docs_images")
+
+# Report plots by catalog entry -> name under docs/images/.
+REPORT_PLOTS = {
+    "roc_curves_plot": "roc_curves.png",
+    "precision_recall_curves_plot": "precision_recall_curves.png",
+    "calibration_curves_plot": "calibration_curves.png",
+    "lift_gain_plot": "lift_gain.png",
+    "confusion_matrix_plot": "confusion_matrix.png",
+}
+CHAMPION_IMPORTANCE = ("{algorithm}.feature_importance_plot", "feature_importance.png")
+SCREENSHOT = "kedro_viz_pipeline.png"
+# The whole default pipeline is tall: a portrait window keeps its labels readable.
+SCREENSHOT_SIZE = (1200, 1500)
+VIZ_SETTINGS = {
+    "theme": "light",
+    "isPrettyName": True,
+    "visible": {"sidebar": False, "miniMap": False},
+    "pipeline": {"active": "__default__"},
+}
+MAX_IMAGE_BYTES = 300_000
+
+
+def catalog_filepath(project: Path, entry: str, **placeholders: str) -> Path:
+    """Where the project's catalog writes ``entry`` (a name or a factory pattern)."""
+    catalog = OmegaConfigLoader(
+        str(project / "conf"), base_env="base", default_run_env="local"
+    )["catalog"]
+    if entry not in catalog:
+        raise KeyError(f"conf/base/catalog*.yml has no entry {entry!r}")
+    return project / catalog[entry]["filepath"].format(**placeholders)
+
+
+def champion_algorithm(project: Path) -> str:
+    import json  # noqa: PLC0415
+
+    metadata = catalog_filepath(project, "champion_metadata")
+    return json.loads(metadata.read_text())["algorithm"]
+
+
+def shrink(path: Path) -> None:
+    """Re-save as a 256-colour PNG when it exceeds the size budget."""
+    if path.stat().st_size <= MAX_IMAGE_BYTES:
+        return
+    from PIL import Image  # noqa: PLC0415  (installed with matplotlib)
+
+    with Image.open(path) as image:
+        image.convert("RGB").quantize(colors=256).save(path, optimize=True)
+    if path.stat().st_size > MAX_IMAGE_BYTES:
+        raise RuntimeError(
+            f"{path} is {path.stat().st_size:,} bytes after shrinking; the budget is "
+            f"{MAX_IMAGE_BYTES:,}"
+        )
+
+
+def copy_report_plots(project: Path, output: Path) -> list[Path]:
+    algorithm = champion_algorithm(project)
+    sources = {
+        catalog_filepath(project, entry): name for entry, name in REPORT_PLOTS.items()
+    }
+    pattern, name = CHAMPION_IMPORTANCE
+    sources[catalog_filepath(project, pattern, algorithm=algorithm)] = name
+    written = []
+    for source, name in sources.items():
+        if not source.is_file():
+            raise FileNotFoundError(f"kedro run did not write {source}")
+        written.append(Path(shutil.copy(source, output / name)))
+    logger.info("Champion: %s", algorithm)
+    return written
+
+
+def screenshot_pipeline(project: Path, output: Path) -> Path:
+    browser = find_browser()
+    if browser is None:
+        raise RuntimeError(missing_browser_reason())
+    site = kedro_viz_build(project)
+    path = output / SCREENSHOT
+    with (
+        serve(site) as url,
+        headless_chromium(browser, *SCREENSHOT_SIZE) as driver,
+    ):
+        open_viz(driver, url, VIZ_SETTINGS)
+        if not driver.save_screenshot(str(path)):
+            raise RuntimeError(f"Chromium could not write {path}")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-applications", type=int, default=20_000)
+    parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "docs" / "images")
+    arguments = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    arguments.output.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory(prefix="docs-images-") as scratch:
+        project = make_project_copy(Path(scratch))
+        logger.info(
+            "kedro run on %d synthetic applicants ...", arguments.n_applications
+        )
+        result = kedro_run(
+            project, "--params", f"synthetic_n_applications={arguments.n_applications}"
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"kedro run failed:\n{result.stderr[-4000:]}")
+        written = copy_report_plots(project, arguments.output)
+        logger.info("kedro viz build and a screenshot in headless Chromium ...")
+        written.append(screenshot_pipeline(project, arguments.output))
+
+    for path in written:
+        shrink(path)
+        logger.info(
+            "%s  %6.0f KB", path.relative_to(PROJECT_ROOT), path.stat().st_size / 1e3
+        )
+
+
+if __name__ == "__main__":
+    main()
