@@ -654,3 +654,14 @@ def test_generated_previous_applications_lose_their_sentinels(
     for column in cleaning["previous_application_sentinel_columns"]:
         assert not (clean[column] == DAYS_EMPLOYED_SENTINEL).any(), column
         assert (clean[column] < 0).any(), column
+
+
+def test_every_output_name_labels_its_own_data_whatever_the_input_order() -> None:
+    # A text column between numeric ones: names and values must still line up.
+    interleaved = TRAIN[["SK_ID_CURR", "CITY", "AMOUNT", "TARGET", "SCORE"]]
+    transformer = FeatureTransformer(min_category_frequency=0.15).fit(interleaved)
+    output = transformer.transform(interleaved)
+    assert output["AMOUNT"].tolist() == [1, 2, 3, 6, 5, 6, 7, 8, 9, 10]
+    assert output["SCORE"].tolist() == [0.1] * 10
+    assert output["CITY=A"].tolist() == [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
+    assert output["CITY=__missing__"].tolist() == [0] * 8 + [1, 1]

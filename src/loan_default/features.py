@@ -471,7 +471,10 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
         self.numeric_had_missing_: dict[str, bool] = {}
         self.levels_: dict[str, list[str]] = {}
         self.categorical_had_missing_: dict[str, bool] = {}
-        names: list[str] = []
+        # transform() writes every numeric column first, then every text column's
+        # levels: the names follow the same order.
+        numeric_names: list[str] = []
+        categorical_names: list[str] = []
         for column in features.columns:
             if column in NOT_FEATURES:
                 continue
@@ -486,9 +489,9 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
                     float(np.median(array[~missing])) if (~missing).any() else 0.0
                 )
                 self.numeric_had_missing_[column] = bool(missing.any())
-                names.append(column)
+                numeric_names.append(column)
                 if self.missing_indicators and missing.any():
-                    names.append(column + MISSING_INDICATOR_SUFFIX)
+                    numeric_names.append(column + MISSING_INDICATOR_SUFFIX)
             else:
                 text = values.astype("string")
                 counts = text.value_counts(dropna=True)
@@ -496,10 +499,13 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
                 self.categorical_columns_.append(column)
                 self.levels_[column] = sorted(str(level) for level in kept)
                 self.categorical_had_missing_[column] = bool(text.isna().any())
-                names += [_safe_name(f"{column}={lv}") for lv in self.levels_[column]]
-                names.append(f"{column}={OTHER_LEVEL}")
+                categorical_names += [
+                    _safe_name(f"{column}={level}") for level in self.levels_[column]
+                ]
+                categorical_names.append(f"{column}={OTHER_LEVEL}")
                 if self.categorical_had_missing_[column]:
-                    names.append(f"{column}={MISSING_LEVEL}")
+                    categorical_names.append(f"{column}={MISSING_LEVEL}")
+        names = numeric_names + categorical_names
         if len(set(names)) != len(names):
             repeated = sorted({n for n in names if names.count(n) > 1})
             raise ValueError(f"features: output column names collide: {repeated}")
