@@ -3,13 +3,17 @@ and runs top to bottom on a small generated data set in a copy of the project.""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client import KernelManager
+from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -20,6 +24,7 @@ SMALL_DATA = "synthetic_n_applications=3000"
 SECTIONS = 8
 CONCLUSION = "**For the pipeline:**"
 CELL_TIMEOUT_SECONDS = 300
+KERNEL_NAME = "loan-default-tests"
 # Reading a file by path would bypass the catalog, and with it the real/synthetic switch.
 PATH_READS = re.compile(r"read_(csv|parquet|json|pickle)|data/0\d_|open\(")
 
@@ -43,13 +48,31 @@ def path_reads(notebook: nbformat.NotebookNode) -> list[str]:
     ]
 
 
+def project_kernel(directory: Path) -> KernelManager:
+    """A kernel running this interpreter, whatever kernels the user has installed."""
+    spec = directory / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f"]
+                + ["{connection_file}"],
+                "display_name": "loan-default tests",
+                "language": "python",
+            }
+        )
+    )
+    specs = KernelSpecManager(kernel_dirs=[str(directory / "kernels")])
+    return KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
+
+
 def execute(notebook_path: Path) -> nbformat.NotebookNode:
-    """Run every cell in the notebook's folder, with this interpreter's kernel."""
+    """Run every cell in the notebook's folder."""
     notebook = nbformat.read(notebook_path, as_version=4)
     NotebookClient(
         notebook,
+        km=project_kernel(notebook_path.parent / ".kernel"),
         timeout=CELL_TIMEOUT_SECONDS,
-        kernel_name="python3",
         resources={"metadata": {"path": str(notebook_path.parent)}},
     ).execute(env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"})
     return notebook
