@@ -1,0 +1,99 @@
+"""Project hooks: checks made before a pipeline runs, so that a run fails at once
+with what to do instead of in the middle with a file-not-found traceback."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+from kedro.pipeline import Pipeline
+
+from loan_default.pipelines.modelling.algorithms import (
+    ALGORITHMS_KEY,
+    validate_algorithm_block,
+)
+
+PRODUCER_ORDER = ("data_engineering", "modelling", "reporting", "scoring", "monitoring")
+"""Pipelines in the order they feed each other: the first that writes an input is
+the one to run."""
+
+
+class MissingInputsError(RuntimeError):
+    """A dataset a run reads does not exist yet and nothing in the run writes it."""
+
+
+def producer_of(dataset: str, pipelines: Mapping[str, Pipeline]) -> str | None:
+    """The registered pipeline that writes ``dataset``, if any."""
+    for name in PRODUCER_ORDER:
+        pipeline = pipelines.get(name)
+        if pipeline is not None and dataset in pipeline.all_outputs():
+            return name
+    return None
+
+
+def _all_pipelines() -> dict[str, Pipeline]:
+    # `kedro run --pipeline X` makes Kedro's registry load X alone: build the others.
+    return {
+        name: importlib.import_module(
+            f"loan_default.pipelines.{name}"
+        ).create_pipeline()
+        for name in PRODUCER_ORDER
+    }
+
+
+def check_inputs_exist(
+    pipeline: Pipeline,
+    catalog: Any,
+    pipelines: Mapping[str, Pipeline] | Callable[[], Mapping[str, Pipeline]],
+) -> None:
+    """Raise ``MissingInputsError`` naming each absent input and the pipeline to run.
+
+    ``pipelines`` (or a function returning them, called only when something is
+    missing) are the registered pipelines, searched for the producer of each input.
+    """
+    missing = [
+        name
+        for name in sorted(pipeline.inputs())
+        if not name.startswith("params:") and name != "parameters"
+        if not catalog.exists(name)
+    ]
+    if not missing:
+        return
+    if callable(pipelines):
+        pipelines = pipelines()
+    by_producer: dict[str | None, list[str]] = {}
+    for name in missing:
+        by_producer.setdefault(producer_of(name, pipelines), []).append(name)
+    advice = []
+    for producer, names in by_producer.items():
+        listed = ", ".join(names)
+        if producer is None:
+            advice.append(f"{listed}: not written by any pipeline of this project")
+        else:
+            advice.append(
+                f"{listed}: written by the {producer} pipeline; run "
+                f"`kedro run --pipeline {producer}` first (a bare `kedro run` runs "
+                "data_engineering, modelling and reporting)"
+            )
+    raise MissingInputsError(
+        "This run reads data that does not exist yet:\n  - " + "\n  - ".join(advice)
+    )
+
+
+def check_algorithm_blocks(pipeline: Pipeline, catalog: Any) -> None:
+    """Validate every algorithm block the run uses, naming the block on error."""
+    prefix = f"params:{ALGORITHMS_KEY}."
+    for name in sorted(pipeline.inputs()):
+        if name.startswith(prefix):
+            validate_algorithm_block(catalog.load(name), name.removeprefix(prefix))
+
+
+class ProjectHooks:
+    @hook_impl
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any
+    ) -> None:
+        check_algorithm_blocks(pipeline, catalog)
+        check_inputs_exist(pipeline, catalog, _all_pipelines)
