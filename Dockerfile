@@ -20,7 +20,8 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY pyproject.toml .telemetry ./
 COPY conf/base ./conf/base
-RUN mkdir -p conf/local \
+# Kedro wants the source folder to exist; the installed package is what runs.
+RUN mkdir -p src conf/local \
     data/01_raw data/02_intermediate data/03_primary data/04_feature \
     data/05_model_input data/06_models data/07_model_output data/08_reporting \
     && chown -R app:app /app
