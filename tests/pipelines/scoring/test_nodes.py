@@ -51,7 +51,9 @@ def broken(raw_batch: pd.DataFrame) -> pd.DataFrame:
 
 def test_dataset_says_when_no_file_was_delivered(tmp_path):
     path = tmp_path / "new_applications.csv"
-    loaded = NewApplicationBatchDataset(str(path)).load()
+    dataset = NewApplicationBatchDataset(str(path))
+    assert dataset.exists()  # loadable: the pipeline then draws a synthetic batch
+    loaded = dataset.load()
     assert loaded["application"] is None
     assert loaded["source"] == {"kind": "none", "path": str(path)}
 

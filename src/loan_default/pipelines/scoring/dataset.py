@@ -35,7 +35,8 @@ class NewApplicationBatchDataset(AbstractDataset[dict[str, Any], dict[str, Any]]
         return {"filepath": str(self._filepath)}
 
     def _exists(self) -> bool:
-        return self._filepath.exists()
+        # Always loadable: an absent file is an answer ("no batch"), not missing data.
+        return True
 
     def save(self, data: dict[str, Any]) -> None:
         raise DatasetError(
