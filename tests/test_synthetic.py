@@ -267,3 +267,15 @@ def test_command_line_writes_kaggle_like_files(tmp_path) -> None:
     truth = pd.read_csv(tmp_path / "true_default_probability.csv")
     assert len(truth) == 200
     assert np.isfinite(truth["TRUE_PD"]).all()
+
+
+def test_new_batch_history_ids_do_not_collide_with_training_history():
+    training = generate_loan_data(2_000, seed=1)
+    batch = generate_new_applications(500, seed=2)
+    ids = pd.concat(
+        [
+            training.previous_application["SK_ID_PREV"],
+            batch.previous_application["SK_ID_PREV"],
+        ]
+    )
+    assert ids.is_unique

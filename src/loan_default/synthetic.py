@@ -42,6 +42,7 @@ from loan_default.schema import (
 SENTINEL = float(DAYS_EMPLOYED_SENTINEL)
 FIRST_TRAINING_ID = 100_002
 FIRST_PREVIOUS_ID = 1_000_001
+NEW_PREVIOUS_ID_FACTOR = 10
 NEW_APPLICATIONS_FIRST_ID = 500_000
 
 # Fixed so that the reference population defaults at 8.07% (calibrated at full scale);
@@ -463,7 +464,14 @@ def generate_loan_data(n_applications: int, seed: int) -> SyntheticLoanData:
     taken = np.zeros(n_ids, dtype=bool)
     taken[all_ids - FIRST_TRAINING_ID] = True
     orphan_ids = FIRST_TRAINING_ID + np.flatnonzero(~taken)
-    return _generate(rng, all_ids, orphan_ids, drift=None, with_target=True)
+    return _generate(
+        rng,
+        all_ids,
+        orphan_ids,
+        drift=None,
+        with_target=True,
+        first_previous_id=FIRST_PREVIOUS_ID,
+    )
 
 
 def generate_new_applications(
@@ -476,7 +484,9 @@ def generate_new_applications(
 ) -> SyntheticLoanData:
     """Draw a batch of new applicants, optionally drifted, with their history.
 
-    ``SK_ID_CURR`` runs from ``first_id`` upwards. ``TARGET`` is in the application
+    ``SK_ID_CURR`` runs from ``first_id`` upwards and the batch's ``SK_ID_PREV`` from
+    ``10 * first_id`` (above any training population's), so its history can be
+    appended to the training history. ``TARGET`` is in the application
     frame only when ``with_target``; ``true_default_probability`` is always given.
 
     ``drift`` keys, all optional (unknown keys or columns raise ``ValueError``):
@@ -518,6 +528,7 @@ def generate_new_applications(
         np.empty(0, dtype=np.int64),
         drift=checked_drift,
         with_target=with_target,
+        first_previous_id=NEW_PREVIOUS_ID_FACTOR * first_id,
     )
 
 
@@ -664,8 +675,10 @@ def _generate(
     rng: np.random.Generator,
     ids: np.ndarray,
     orphan_ids: np.ndarray,
+    *,
     drift: Mapping[str, Mapping[str, Any]] | None,
     with_target: bool,
+    first_previous_id: int,
 ) -> SyntheticLoanData:
     drift = drift or {}
     n = len(ids)
@@ -678,7 +691,9 @@ def _generate(
     score_risk = _score_risk(hidden)
     standard_score_risk = (score_risk - SCORE_RISK_MEAN) / SCORE_RISK_SD
     client_risk = 0.6 * latent + 0.8 * standard_score_risk
-    previous, history = _previous_applications(rng, ids, client_risk, orphan_ids)
+    previous, history = _previous_applications(
+        rng, ids, client_risk, orphan_ids, first_previous_id
+    )
 
     logit = (
         DEFAULT_INTERCEPT
@@ -1139,6 +1154,7 @@ def _previous_applications(
     ids: np.ndarray,
     client_risk: np.ndarray,
     orphan_ids: np.ndarray,
+    first_previous_id: int,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     n = len(ids)
     with_history = rng.random(n) < SHARE_WITH_HISTORY
@@ -1168,7 +1184,7 @@ def _previous_applications(
     )
     p: dict[str, np.ndarray] = {"NAME_CONTRACT_STATUS": status}
     p["SK_ID_CURR"] = client_ids[owner]
-    p["SK_ID_PREV"] = FIRST_PREVIOUS_ID + rng.permutation(m)
+    p["SK_ID_PREV"] = first_previous_id + rng.permutation(m)
     kind = _previous_kind(rng, m, p)
     _previous_amounts(rng, m, p, kind)
     _previous_labels(rng, m, p, kind, owner)
