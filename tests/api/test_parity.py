@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from loan_default.api.batching import MicroBatcher
-from loan_default.api.schemas import Application, request_records
-from loan_default.api.service import PredictionService, typed_applications
+from loan_default.api.schemas import REQUEST_COLUMNS, Application, request_records
+from loan_default.api.service import PredictionService, application_frame
 from loan_default.datasets import read_raw_csv
+from loan_default.features import clean_application
 from loan_default.schema import APPLICATION, APPLICATION_ID
 from loan_default.validation import validate_table
 
@@ -30,11 +31,27 @@ def validated(records: list[dict]) -> list[dict]:
     return [Application.model_validate(record).__dict__ for record in records]
 
 
-def test_request_records_become_the_frame_batch_scoring_reads(
-    new_applications, batch_frame
+def test_request_records_become_the_table_batch_scoring_cleans(
+    new_applications, batch_frame, champion
 ):
-    typed = typed_applications(validated(request_records(new_applications)))
-    pd.testing.assert_frame_equal(typed, batch_frame)
+    frame = application_frame(validated(request_records(new_applications)))
+    cleaning = champion.feature_parameters["cleaning"]
+    pd.testing.assert_frame_equal(
+        clean_application(frame, cleaning), clean_application(batch_frame, cleaning)
+    )
+    pd.testing.assert_frame_equal(
+        PredictionService(champion, reason_codes=1).build_features(frame),
+        champion.build_features(batch_frame),
+    )
+
+
+def test_absent_and_null_fields_are_the_same_missing_value(champion):
+    frame = application_frame(
+        [{"SK_ID_CURR": 1}, {"SK_ID_CURR": 2, "AMT_CREDIT": None}]
+    )
+    assert frame[APPLICATION_ID].dtype == "int64"
+    assert frame.drop(columns=[APPLICATION_ID]).isna().all().all()
+    assert list(frame.columns) == [c.name for c in REQUEST_COLUMNS]
 
 
 def test_probabilities_equal_batch_scoring_exactly(

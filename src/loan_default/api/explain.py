@@ -82,7 +82,9 @@ class ReasonCodeExplainer:
 
     def grouped_contributions(self, encoded: pd.DataFrame) -> np.ndarray:
         """Contribution of each source feature (columns ``self.sources``) per row."""
-        contributions = model_contributions(self.estimator, encoded[self.feature_names])
+        if list(encoded.columns) != self.feature_names:
+            encoded = encoded[self.feature_names]
+        contributions = model_contributions(self.estimator, encoded)
         return contributions.to_numpy(dtype="float64") @ self.grouping
 
     def reason_codes(

@@ -16,6 +16,11 @@ Both are Saabas contributions; the scikit-learn ones run in sparse matrix produc
 over the decision paths, with no per-row Python.
 A mean over a random sample of rows (``sample_rows``) estimates the mean absolute
 contribution well enough for ranking, at a fraction of the cost.
+
+A prior-corrected model (class weights undone) is explained by the weighted model
+inside it: the correction shifts every log-odds by the same constant, so on the
+margin scale each feature's contribution is unchanged and only the bias moves; on
+the probability scale of the tree paths the signs and ranking hold.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ import xgboost
 from scipy import sparse
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
+
+from loan_default.pipelines.modelling.calibration import unwrap_prior_correction
 
 
 def sample_rows(features: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
@@ -44,9 +51,20 @@ def model_contributions(model: object, features: pd.DataFrame) -> pd.DataFrame:
     ``DecisionTreeClassifier``, ``RandomForestClassifier`` or
     ``ExtraTreesClassifier``; ``features`` is the matrix the model itself reads.
     """
+    model = unwrap_prior_correction(model)
     booster = _xgboost_booster(model)
     if booster is not None:
-        matrix = xgboost.DMatrix(features, enable_categorical=True)
+        if all(dtype == np.float64 for dtype in features.dtypes):
+            # A plain matrix skips xgboost's per-column DataFrame checks (the same
+            # values, names still validated); one thread: a small matrix is built
+            # faster than OpenMP threads start.
+            matrix = xgboost.DMatrix(
+                features.to_numpy(),
+                feature_names=[str(name) for name in features.columns],
+                nthread=1,
+            )
+        else:
+            matrix = xgboost.DMatrix(features, enable_categorical=True)
         values = booster.predict(matrix, pred_contribs=True, approx_contribs=True)
         values = values[:, :-1]  # the last column is the bias
         return pd.DataFrame(values, index=features.index, columns=features.columns)
