@@ -9,6 +9,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from loan_default.pipelines.modelling.algorithms import (
     AlgorithmConfigError,
     build_estimator,
+    core_estimator,
     validate_algorithm_block,
 )
 from loan_default.pipelines.modelling.nodes import (
@@ -31,7 +32,9 @@ def test_scale_pos_weight_is_negatives_over_positives_of_train(
     )
     positives = int(train[TARGET].sum())
     expected = (len(train) - positives) / positives
-    assert model.get_params()["scale_pos_weight"] == pytest.approx(expected)
+    assert core_estimator(model).get_params()["scale_pos_weight"] == pytest.approx(
+        expected
+    )
     assert summary["negatives_per_positive"] == pytest.approx(expected)
     assert summary["hyperparameters"]["scale_pos_weight"] == pytest.approx(expected)
     assert summary["hyperparameters"]["early_stopping_rounds"] == 10
@@ -59,7 +62,7 @@ def test_early_stopping_watches_the_validation_split(model_inputs, algorithms):
         algorithms["xgboost"],
         MODELLING_OPTIONS,
     )
-    history = model.evals_result()["validation_0"]["auc"]
+    history = core_estimator(model).evals_result()["validation_0"]["auc"]
     best = summary["early_stopping"]["best_iteration"]
     assert summary["early_stopping"]["rounds"] == 10
     assert best < 200 - 1  # it did stop early
@@ -134,7 +137,8 @@ def test_random_search_is_bounded_and_cross_validates_on_train_only(
     assert search["n_candidates"] == 4
     assert search["scoring"] == "roc_auc"
     assert (
-        model.get_params()["max_depth"] == summary["best_hyperparameters"]["max_depth"]
+        core_estimator(model).get_params()["max_depth"]
+        == summary["best_hyperparameters"]["max_depth"]
     )
 
     # The best CV score is reproduced from the training data alone.
@@ -165,7 +169,7 @@ def test_grid_search_with_early_stopping_searches_without_it(model_inputs, algor
     ranks = sorted(candidate["rank"] for candidate in summary["search"]["candidates"])
     assert ranks[0] == 1
     assert set(summary["best_hyperparameters"]) == {"max_depth", "learning_rate"}
-    assert model.get_params()["early_stopping_rounds"] == 10
+    assert core_estimator(model).get_params()["early_stopping_rounds"] == 10
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from kedro.runner import ParallelRunner
 from loan_default.pipelines.modelling import algorithm_names, create_pipeline
 from loan_default.pipelines.modelling.algorithms import (
     AlgorithmConfigError,
+    core_estimator,
     load_algorithm_blocks,
 )
 from loan_default.pipelines.modelling.nodes import PROBABILITY
@@ -155,7 +156,8 @@ def test_algorithm_added_by_parameters_alone(model_inputs, algorithms, tmp_path)
     catalog = run_modelling(model_inputs, algorithms, tmp_path)
 
     model = catalog.load("logistic_regression.model")
-    assert model.named_steps["model"].get_params()["class_weight"] == "balanced"
+    assert core_estimator(model).get_params()["class_weight"] == "balanced"
+    assert [name for name, _ in model.estimator.steps] == ["scale", "model"]
     metrics = catalog.load("logistic_regression.metrics")
     assert metrics["search"]["n_candidates"] == 2
     assert metrics["best_hyperparameters"]["C"] in (0.1, 1.0)

@@ -20,11 +20,18 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import StandardScaler
 
+from loan_default.pipelines.modelling.calibration import (
+    CALIBRATION_METHODS,
+    DEFAULT_CALIBRATION,
+    unwrap_prior_correction,
+)
+
 ALGORITHMS_KEY = "algorithms"
 """The parameters key whose children are the algorithm blocks."""
 
 BLOCK_KEYS = {
     "estimator",
+    "calibration",
     "hyperparameters",
     "class_imbalance",
     "early_stopping_rounds",
@@ -237,6 +244,12 @@ def validate_algorithm_block(
                 f"{where}: early_stopping_rounds cannot be combined with "
                 "scale_features (the validation set would not be scaled)"
             )
+    calibration = block.get("calibration", DEFAULT_CALIBRATION)
+    if calibration not in CALIBRATION_METHODS:
+        raise AlgorithmConfigError(
+            f"{where}.calibration must be one of {list(CALIBRATION_METHODS)}; "
+            f"got {calibration!r}"
+        )
     if not isinstance(block.get("scale_features", False), bool):
         raise AlgorithmConfigError(
             f"{where}.scale_features must be true or false; "
@@ -289,8 +302,29 @@ def applied_parameters(block: Mapping[str, Any]) -> set[str]:
     return names
 
 
+def positive_class_weight(estimator: Any, class_ratio: float) -> float:
+    """Weight of a positive relative to a negative that ``estimator`` trains with.
+
+    Read from the estimator's own settings, so that weights set as hyperparameters
+    count too: ``scale_pos_weight``; ``class_weight`` "balanced" or
+    "balanced_subsample" (``class_ratio``, negatives / positives of the training
+    data; per bootstrap sample on average for the latter) or a {class: weight} map.
+    """
+    parameters = core_estimator(estimator).get_params()
+    scale_pos_weight = parameters.get("scale_pos_weight")
+    if scale_pos_weight is not None:
+        return float(scale_pos_weight)
+    class_weight = parameters.get("class_weight")
+    if class_weight in ("balanced", "balanced_subsample"):
+        return float(class_ratio)
+    if isinstance(class_weight, Mapping):
+        return float(class_weight.get(1, 1.0)) / float(class_weight.get(0, 1.0))
+    return 1.0
+
+
 def core_estimator(model: Any) -> Any:
-    """The estimator itself, inside a scaling Pipeline or not."""
+    """The estimator itself: inside a prior correction, a scaling Pipeline, or not."""
+    model = unwrap_prior_correction(model)
     if isinstance(model, SklearnPipeline):
         return model.named_steps[MODEL_STEP]
     return model

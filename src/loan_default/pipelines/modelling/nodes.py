@@ -21,8 +21,13 @@ from loan_default.pipelines.modelling.algorithms import (
     applied_parameters,
     build_estimator,
     core_estimator,
+    positive_class_weight,
     search_space,
     without_early_stopping,
+)
+from loan_default.pipelines.modelling.calibration import (
+    DEFAULT_CALIBRATION,
+    PriorCorrectedClassifier,
 )
 from loan_default.schema import APPLICATION_ID, TARGET
 
@@ -195,6 +200,7 @@ def fit_model(
         }
     estimator.fit(features, target, **fit_kwargs)
     fit_seconds = time.perf_counter() - started
+    model, calibration = _calibrated(estimator, model_options, class_ratio)
 
     core = core_estimator(estimator)
     applied = {
@@ -222,6 +228,7 @@ def fit_model(
         "best_hyperparameters": _unprefixed(best),
         "search": search_summary,
         "early_stopping": early_stopping,
+        "calibration": calibration,
     }
     logger.info(
         "Fitted %s on %d rows x %d features in %.1f s",
@@ -230,7 +237,24 @@ def fit_model(
         summary["n_features"],
         fit_seconds,
     )
-    return estimator, summary
+    return model, summary
+
+
+def _calibrated(
+    estimator: Any, model_options: Mapping[str, Any], class_ratio: float
+) -> tuple[Any, dict[str, Any]]:
+    """The fitted model as the block's calibration asks, and what was done.
+
+    Class weights inflate the odds of default by the positive weight;
+    ``prior_correction`` divides them back out, so that ``predict_proba`` is a
+    probability of default of the unweighted population.
+    """
+    method = model_options.get("calibration", DEFAULT_CALIBRATION)
+    weight = positive_class_weight(estimator, class_ratio)
+    if method == "none" or weight == 1.0:
+        return estimator, {"method": "none", "positive_weight": weight}
+    corrected = PriorCorrectedClassifier(estimator, positive_weight=weight)
+    return corrected, {"method": method, "positive_weight": weight}
 
 
 def _single_threaded(model: Any) -> Any:
