@@ -127,7 +127,10 @@ class ChampionModel:
     def encode(self, features: pd.DataFrame) -> pd.DataFrame:
         """The estimator's input: ``build_features`` output through the transformer,
         in the estimator's column order."""
-        transformed = self.transformer.transform(features)
+        return self.select_features(self.transformer.transform(features))
+
+    def select_features(self, transformed: pd.DataFrame) -> pd.DataFrame:
+        """The transformer's output in the estimator's column order."""
         names = self.feature_names
         if list(transformed.columns) == names:
             return transformed

@@ -12,6 +12,8 @@ import pytest
 import xgboost
 
 from loan_default import features as feature_module
+from loan_default.api.schemas import Application, request_records
+from loan_default.api.service import PredictionService, application_frame
 from loan_default.features import _ratio, clean_application
 from loan_default.monitoring.contributions import model_contributions
 
@@ -111,3 +113,88 @@ def test_ratio_on_arrays_equals_the_series_formula():
     pd.testing.assert_series_equal(
         _ratio(numerator, denominator), expected, check_exact=True
     )
+
+
+def validated(records: list[dict]) -> list[dict]:
+    return [Application.model_validate(record).__dict__ for record in records]
+
+
+def _edge_records(champion) -> list[dict]:
+    """Partial, sentinel, "XNA", zero-denominator and unseen-level applications."""
+    levels = champion.transformer.levels_["NAME_INCOME_TYPE"]
+    unseen = next(
+        level
+        for level in feature_module.APPLICATION["NAME_INCOME_TYPE"].categories
+        if level not in levels
+    )
+    return [
+        {"SK_ID_CURR": 900001},
+        {"SK_ID_CURR": 900002, "DAYS_EMPLOYED": 365243, "CODE_GENDER": "XNA"},
+        {"SK_ID_CURR": 900003, "AMT_INCOME_TOTAL": 0.0, "AMT_ANNUITY": 0.0},
+        {"SK_ID_CURR": 900004, "NAME_INCOME_TYPE": unseen, "EXT_SOURCE_2": 0.5},
+        {"SK_ID_CURR": 900005, "EXT_SOURCE_1": 0.0, "EXT_SOURCE_3": 1.0},
+    ]
+
+
+@pytest.mark.parametrize("which", ["champion", "tree_champion", "logistic_champion"])
+def test_predict_on_arrays_equals_predict_with_frames(which, request, new_applications):
+    model = request.getfixturevalue(which)
+    service = PredictionService(model, reason_codes=5)
+    records = validated([*request_records(new_applications), *_edge_records(model)])
+    assert service.predict(records) == service.predict_with_frames(records)
+
+
+def test_feature_arrays_equal_the_feature_table(champion, new_applications):
+    service = PredictionService(champion, reason_codes=5)
+    records = validated([*request_records(new_applications), *_edge_records(champion)])
+    arrays = service.feature_arrays(records)
+    table = service.build_features(application_frame(records))
+    assert set(arrays) == set(table.columns)
+    for name in table.columns:
+        column = table[name]
+        if pd.api.types.is_numeric_dtype(column):
+            np.testing.assert_array_equal(arrays[name], column.to_numpy(), name)
+        else:
+            expected = [None if pd.isna(v) else v for v in column]
+            assert arrays[name].tolist() == expected, name
+    encoded = champion.transformer.transform_arrays(arrays, len(records))
+    np.testing.assert_array_equal(
+        encoded, champion.transformer.transform(table).to_numpy()
+    )
+
+
+def test_engineered_statistics_equal_pandas_reductions():
+    rng = np.random.default_rng(5)
+    rows = 20_000
+    scores = rng.random((rows, 3))
+    scores[rng.random((rows, 3)) < 0.3] = np.nan
+    scores[:4] = np.nan
+    flags = (rng.random((rows, 4)) < 0.2).astype("float64")
+    flags[rng.random((rows, 4)) < 0.3] = np.nan
+    flags[:2] = np.nan
+    values = {
+        name: rng.normal(size=rows) for name in feature_module.ENGINEERING_INPUTS[:6]
+    }
+    values.update(
+        zip(feature_module.ENGINEERING_INPUTS[6:], scores.T, strict=True),
+        **{f"FLAG_DOCUMENT_{n}": flags[:, n] for n in range(4)},
+    )
+    engineered = feature_module.engineered_features(values)
+    frame = pd.DataFrame(scores)
+    present = frame.notna().sum(axis=1)
+    expected = {
+        "EXT_SOURCE_MEAN": frame.mean(axis=1),
+        "EXT_SOURCE_MIN": frame.min(axis=1),
+        "EXT_SOURCE_MAX": frame.max(axis=1),
+        "EXT_SOURCE_PRODUCT": frame.prod(axis=1).where(present == 3),
+        "EXT_SOURCE_STD": frame.std(axis=1, ddof=0).where(present >= 2),
+        "DOCUMENT_COUNT": pd.DataFrame(flags).sum(axis=1, min_count=1),
+    }
+    for name, series in expected.items():
+        np.testing.assert_array_equal(engineered[name], series.to_numpy(), name)
+
+
+def test_engineered_features_name_a_missing_input():
+    values = {name: np.zeros(2) for name in feature_module.ENGINEERING_INPUTS[1:]}
+    with pytest.raises(ValueError, match=r"applicant features.*\['AMT_CREDIT'\]"):
+        feature_module.engineered_features(values)

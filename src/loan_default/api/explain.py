@@ -12,6 +12,9 @@ never a one-hot column. Estimators without a contribution method get no reason c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -88,20 +91,23 @@ class ReasonCodeExplainer:
         return contributions.to_numpy(dtype="float64") @ self.grouping
 
     def reason_codes(
-        self, features: pd.DataFrame, encoded: pd.DataFrame, top: int
+        self,
+        features: pd.DataFrame | Mapping[str, Any],
+        encoded: pd.DataFrame,
+        top: int,
     ) -> list[list[dict]]:
-        """Per row, up to ``top`` features with a positive contribution, largest first,
-        with the applicant's value of the feature (``None`` when missing)."""
-        if self.method is None or len(features) == 0:
-            return [[] for _ in range(len(features))]
+        """Per row of ``encoded``, up to ``top`` features with a positive contribution,
+        largest first, with the applicant's value of the feature (``None`` when
+        missing) taken from ``features`` (a frame, or arrays by column name)."""
+        if self.method is None or len(encoded) == 0:
+            return [[] for _ in range(len(encoded))]
         grouped = self.grouped_contributions(encoded)
         order = np.argsort(-grouped, axis=1, kind="stable")[:, :top]
         values = {}
         for index in np.unique(order):
             name = self.sources[index]
-            column = features[name] if name in features else None
             values[index] = (
-                column.to_numpy(dtype=object) if column is not None else None
+                np.asarray(features[name], dtype=object) if name in features else None
             )
         codes = []
         for row, indices in enumerate(order):
