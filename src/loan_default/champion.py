@@ -183,6 +183,10 @@ class ChampionModel:
         """``score`` of validated raw applications (and their earlier applications)."""
         return self.score(self.build_features(application, previous_application))
 
+    def decisions(self, probability: np.ndarray) -> np.ndarray:
+        """1 where the applicant is flagged as a likely default, else 0."""
+        return (probability >= self.threshold).astype("int64")
+
     def risk_deciles(self, probability: Any) -> np.ndarray:
         return assign_risk_deciles(probability, self.risk_decile_edges)
 
@@ -212,7 +216,7 @@ class ChampionModel:
             {
                 APPLICATION_ID: features[APPLICATION_ID].to_numpy(),
                 "PROBABILITY": probability,
-                "DECISION": (probability >= self.threshold).astype("int64"),
+                "DECISION": self.decisions(probability),
                 "RISK_DECILE": self.risk_deciles(probability),
                 "MODEL_VERSION": self.model_version,
             },

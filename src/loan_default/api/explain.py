@@ -64,6 +64,8 @@ class ReasonCodeExplainer:
     ):
         self.estimator = estimator
         self.feature_names = list(feature_names)
+        # Built once: an encoded frame with these columns skips the reordering.
+        self.feature_index = pd.Index(self.feature_names)
         sources = source_feature_names(transformer, self.feature_names)
         self.sources = list(dict.fromkeys(sources))
         position = {name: index for index, name in enumerate(self.sources)}
@@ -85,7 +87,7 @@ class ReasonCodeExplainer:
 
     def grouped_contributions(self, encoded: pd.DataFrame) -> np.ndarray:
         """Contribution of each source feature (columns ``self.sources``) per row."""
-        if list(encoded.columns) != self.feature_names:
+        if not encoded.columns.equals(self.feature_index):
             encoded = encoded[self.feature_names]
         contributions = model_contributions(self.estimator, encoded)
         return contributions.to_numpy(dtype="float64") @ self.grouping

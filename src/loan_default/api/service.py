@@ -120,6 +120,9 @@ class PredictionService:
             for name in [*self._no_history.columns, HAS_PREVIOUS_APPLICATION]
             if name != APPLICATION_ID
         }
+        self._in_estimator_order = (
+            list(champion.transformer.feature_names_out_) == champion.feature_names
+        )
         self._dropped = list(self._cleaning["drop_columns"])
         self._sentinels = [
             spec for spec in REQUEST_COLUMNS if spec.sentinel is not None
@@ -162,14 +165,19 @@ class PredictionService:
     def predict(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """One prediction per record, in order. Keys must be unique in ``records``."""
         values = self.feature_arrays(records)
-        transformer = self.champion.transformer
-        encoded = self.champion.select_features(
-            pd.DataFrame(
-                transformer.transform_arrays(values, len(records)),
-                columns=transformer.feature_names_out_,
-                copy=False,
+        matrix = self.champion.transformer.transform_arrays(values, len(records))
+        if self._in_estimator_order:
+            encoded = pd.DataFrame(
+                matrix, columns=self.explainer.feature_index, copy=False
             )
-        )
+        else:
+            encoded = self.champion.select_features(
+                pd.DataFrame(
+                    matrix,
+                    columns=self.champion.transformer.feature_names_out_,
+                    copy=False,
+                )
+            )
         return self._predictions(values[APPLICATION_ID], encoded, values)
 
     def predict_with_frames(
@@ -183,8 +191,10 @@ class PredictionService:
     def _predictions(
         self, keys: np.ndarray, encoded: pd.DataFrame, features: Any
     ) -> list[dict[str, Any]]:
-        scores = self.champion.score(pd.DataFrame({APPLICATION_ID: keys}), encoded)
+        # What ChampionModel.score answers, without building its frame.
+        probabilities = self.champion.predict_proba_encoded(encoded)
         reasons = self.explainer.reason_codes(features, encoded, self.reason_codes)
+        version = self.champion.model_version
         return [
             {
                 APPLICATION_ID: int(key),
@@ -194,12 +204,11 @@ class PredictionService:
                 "reason_codes": codes,
                 "model_version": version,
             }
-            for key, probability, decision, decile, version, codes in zip(
-                scores[APPLICATION_ID].to_numpy(),
-                scores["PROBABILITY"].to_numpy(),
-                scores["DECISION"].to_numpy(),
-                scores["RISK_DECILE"].to_numpy(),
-                scores["MODEL_VERSION"].to_numpy(),
+            for key, probability, decision, decile, codes in zip(
+                keys,
+                probabilities,
+                self.champion.decisions(probabilities),
+                self.champion.risk_deciles(probabilities),
                 reasons,
                 strict=True,
             )

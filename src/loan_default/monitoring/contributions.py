@@ -25,6 +25,8 @@ the probability scale of the tree paths the signs and ranking hold.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pandas as pd
 import xgboost
@@ -55,17 +57,19 @@ def model_contributions(model: object, features: pd.DataFrame) -> pd.DataFrame:
     booster = _xgboost_booster(model)
     if booster is not None:
         if all(dtype == np.float64 for dtype in features.dtypes):
-            # A plain matrix skips xgboost's per-column DataFrame checks (the same
-            # values, names still validated); one thread: a small matrix is built
-            # faster than OpenMP threads start.
-            matrix = xgboost.DMatrix(
-                features.to_numpy(),
-                feature_names=[str(name) for name in features.columns],
-                nthread=1,
+            # A plain matrix skips xgboost's per-column DataFrame checks and its
+            # name checks (done here against names read once per booster); one
+            # thread: a small matrix is built faster than OpenMP threads start.
+            _check_feature_names(booster, features)
+            values = booster.predict(
+                xgboost.DMatrix(features.to_numpy(), nthread=1),
+                pred_contribs=True,
+                approx_contribs=True,
+                validate_features=False,
             )
         else:
             matrix = xgboost.DMatrix(features, enable_categorical=True)
-        values = booster.predict(matrix, pred_contribs=True, approx_contribs=True)
+            values = booster.predict(matrix, pred_contribs=True, approx_contribs=True)
         values = values[:, :-1]  # the last column is the bias
         return pd.DataFrame(values, index=features.index, columns=features.columns)
     trees = _sklearn_trees(model)
@@ -78,6 +82,26 @@ def model_contributions(model: object, features: pd.DataFrame) -> pd.DataFrame:
     matrix = features.to_numpy(dtype="float32")
     values = sum(_tree_contributions(tree, matrix) for tree in trees) / len(trees)
     return pd.DataFrame(values, index=features.index, columns=features.columns)
+
+
+_BOOSTER_FEATURE_NAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _check_feature_names(booster: xgboost.Booster, features: pd.DataFrame) -> None:
+    """The check xgboost makes of a frame's columns, with the booster's names read
+    once (reading them costs a copy of every name from the library)."""
+    if booster not in _BOOSTER_FEATURE_NAMES:
+        _BOOSTER_FEATURE_NAMES[booster] = booster.feature_names
+    expected = _BOOSTER_FEATURE_NAMES[booster]
+    given = list(map(str, features.columns.tolist()))
+    if expected is not None and given != expected:
+        unexpected = sorted(set(given) - set(expected))[:5]
+        absent = sorted(set(expected) - set(given))[:5]
+        raise ValueError(
+            "feature_names mismatch: the columns are not the ones the model was "
+            f"trained on, in its order; not expected e.g. {unexpected}, missing e.g. "
+            f"{absent}"
+        )
 
 
 def _xgboost_booster(model: object) -> object | None:
