@@ -8,7 +8,9 @@ champion, waits for /ready, then measures, with bounded request counts:
 3. a mixed load for ``--duration`` seconds: requests, throughput and errors.
 
 Targets: single p50 < 10 ms and p99 < 30 ms with 8 clients; 1,000 applications
-< 150 ms; no error under load.
+< 150 ms; no error under load. The client shares the machine with the server, so
+the load average is printed with the figures, and (one worker, Linux) the server's
+CPU time per request: a figure that other work on the machine barely moves.
 
     python benchmarks/api.py [--model-path data/06_models/champion/champion_model.pkl]
         [--clients 8] [--single-requests 2000] [--duration 10] [--workers 1]
@@ -77,6 +79,27 @@ def wait_until_ready(base_url: str, server: subprocess.Popen, timeout: float) ->
             pass
         time.sleep(0.2)
     raise SystemExit(f"the server was not ready after {timeout} s")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User and system CPU time of a process so far (None where /proc is absent)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    # utime and stime, the 14th and 15th fields, in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_request(server: subprocess.Popen, before: float | None, count: int) -> str:
+    after = cpu_seconds(server.pid)
+    if before is None or after is None or count == 0:
+        return ""
+    return f"  server CPU {(after - before) / count * 1000:.2f} ms/request"
+
+
+def load_average() -> str:
+    return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def percentiles(seconds: list[float]) -> str:
@@ -159,15 +182,22 @@ def main() -> None:
         asyncio.run(run_clients(base_url, singles, 2, 20, None))
         print(
             f"server: {arguments.workers} worker(s); client: {arguments.clients} "
-            "concurrent asyncio clients (httpx)"
+            f"concurrent asyncio clients (httpx); {load_average()}"
         )
 
         per_client = max(1, arguments.single_requests // arguments.clients)
+        # With several workers the requests are served by child processes.
+        one_process = arguments.workers == 1
+        cpu = cpu_seconds(server.pid) if one_process else None
         latencies, errors = asyncio.run(
             run_clients(base_url, singles, arguments.clients, per_client, None)
         )
-        print(f"single application: {percentiles(latencies)}  errors {errors}")
+        print(
+            f"single application: {percentiles(latencies)}  errors {errors}"
+            f"{cpu_per_request(server, cpu, len(latencies))}"
+        )
 
+        cpu = cpu_seconds(server.pid) if one_process else None
         latencies, errors = asyncio.run(
             run_clients(base_url, [batch], 1, arguments.batch_requests, None)
         )
@@ -175,6 +205,7 @@ def main() -> None:
             f"{arguments.batch_size} applications per request: "
             f"median {statistics.median(latencies) * 1000:.1f} ms  "
             f"{percentiles(latencies)}  errors {errors}"
+            f"{cpu_per_request(server, cpu, len(latencies))}"
         )
 
         started = time.monotonic()
@@ -194,6 +225,7 @@ def main() -> None:
             f"({len(latencies) / elapsed:.0f}/s), {errors} errors; "
             f"{percentiles(latencies)}"
         )
+        print(f"after the runs: {load_average()}")
     finally:
         server.terminate()
         server.wait(timeout=30)
