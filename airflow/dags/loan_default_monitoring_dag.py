@@ -2,7 +2,8 @@
 
 Each task runs one slice of a registered Kedro pipeline in its own Kedro session, in
 the project at $LOAN_DEFAULT_PROJECT_PATH (default: the project this file is in, two
-folders up) with the configuration environment $KEDRO_ENV (default "local").
+folders up) with the configuration environment $KEDRO_ENV (default "local"). A failed task is
+retried $LOAN_DEFAULT_TASK_RETRIES times (default 1).
 Tasks exchange data only through the catalog's persisted datasets.
 """
 
@@ -17,6 +18,11 @@ from airflow.sdk import dag, task
 
 PACKAGE_NAME = "loan_default"
 RUNTIME_PARAMS = json.loads('{"monitoring": {"fail_on_act": true}}')
+
+# Dataset -> the environment variable that pins the version loaded (unset: newest).
+PINNED_VERSIONS = {
+    "champion_model": "LOAN_DEFAULT_CHAMPION_VERSION",
+}
 
 # Task id -> the pipeline slice it runs (session.run keyword arguments).
 TASKS = {
@@ -64,8 +70,12 @@ def project_path() -> Path:
 
 
 @task
-def run_kedro(**slice_of_pipeline) -> None:
-    """Run a slice of a registered pipeline in a fresh Kedro session."""
+def run_kedro(
+    pipeline_names: list[str],
+    namespaces: list[str] | None = None,
+    node_names: list[str] | None = None,
+) -> None:
+    """Run a slice of registered pipelines in a fresh Kedro session."""
     # Imported when a task runs, so that parsing this file stays cheap.
     from kedro.framework.project import configure_project  # noqa: PLC0415
     from kedro.framework.session import KedroSession  # noqa: PLC0415
@@ -78,7 +88,16 @@ def run_kedro(**slice_of_pipeline) -> None:
         conf_source=str(path / "conf"),
         runtime_params=RUNTIME_PARAMS,
     ) as session:
-        session.run(**slice_of_pipeline)
+        session.run(
+            pipeline_names=pipeline_names,
+            namespaces=namespaces,
+            node_names=node_names,
+            load_versions={
+                dataset: os.environ[variable]
+                for dataset, variable in PINNED_VERSIONS.items()
+                if os.environ.get(variable)
+            },
+        )
 
 
 @dag(
@@ -91,7 +110,7 @@ def run_kedro(**slice_of_pipeline) -> None:
     tags=["kedro", PACKAGE_NAME],
     default_args={
         "owner": "airflow",
-        "retries": 1,
+        "retries": int(os.environ.get("LOAN_DEFAULT_TASK_RETRIES", "1")),
         "retry_delay": timedelta(minutes=5),
     },
 )
