@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -281,3 +282,20 @@ def test_committed_dags_are_what_kedro_airflow_generates(tmp_path):
     assert sorted(generated) == sorted(committed) == sorted(DAG_PIPELINES)
     stale = [name for name in generated if generated[name] != committed[name]]
     assert not stale, f"regenerate with airflow/generate_dags.sh: {stale} differ"
+
+
+def test_every_environment_variable_of_the_dags_is_documented():
+    variables = {
+        variable
+        for path in DAGS_FOLDER.glob("*.py")
+        for variable in re.findall(
+            r"\b(?:LOAN_DEFAULT_\w+|KEDRO_ENV)\b", path.read_text()
+        )
+    }
+    assert "LOAN_DEFAULT_PROJECT_PATH" in variables
+    for guide in (
+        PROJECT_ROOT / "docs" / "deployment.md",
+        DAGS_FOLDER.parent / "README.md",
+    ):
+        undocumented = {v for v in variables if f"`{v}`" not in guide.read_text()}
+        assert not undocumented, f"{guide.name} does not mention {undocumented}"
