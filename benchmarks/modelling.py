@@ -1,0 +1,321 @@
+"""Modelling benchmarks: real ``kedro run``s in fresh project copies, figures printed.
+
+    python benchmarks/modelling.py                       # all parts
+    python benchmarks/modelling.py --parts default --repeats 5
+    python benchmarks/modelling.py --parts origin --grid-applications 20000
+
+Parts:
+- default: the default ``kedro run`` (20,000 synthetic applications): median wall
+  time and peak RSS over the repeats, and where the time goes (kedro's start-up and
+  each pipeline's nodes, from the run's own log).
+- full:    the default run at full scale (307,511 applications), once.
+- origin:  one data_engineering run, then the modelling pipeline twice on the very
+  same features and split: the base configuration, and the origin's grid searches
+  (``--env origin_grid``). Wall-time ratio of the modelling stage and the test AUC
+  of each algorithm on both sides. Then the reporting pipeline on our side: the
+  champion's test AUC against the oracle AUC (the generator's true probabilities).
+
+Stage times come from the timestamps of kedro's log (the runner is sequential, so
+each node, with the loading of its inputs, begins where the previous one completed);
+"start-up" is from the command's start to the first node's start (kedro, the project,
+the catalog and the first node's inputs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_ROOT))
+sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
+
+from kedro_runs import timed_kedro_run  # noqa: E402  (one way to time a kedro run)
+
+from loan_default.pipelines import (  # noqa: E402
+    data_engineering,
+    modelling,
+    reporting,
+)
+from loan_default.pipelines.modelling.nodes import PROBABILITY  # noqa: E402
+from loan_default.pipelines.reporting.nodes import oracle_auc  # noqa: E402
+from loan_default.schema import TARGET  # noqa: E402
+from tests.project import make_project_copy  # noqa: E402  (shared with the tests)
+
+STAGES = {
+    "data_engineering": data_engineering,
+    "modelling": modelling,
+    "reporting": reporting,
+}
+ORIGIN_ENV = "origin_grid"
+DEFAULT_SIZE = 20_000
+FULL_SIZE = 307_511
+LOG_FILE = "benchmark.log"
+_COMPLETED = re.compile(r"\|Completed node: (\S+)$")
+
+LOGGING_CONFIG = """\
+version: 1
+disable_existing_loggers: false
+formatters:
+  timed:
+    format: "%(asctime)s.%(msecs)03d|%(name)s|%(message)s"
+    datefmt: "%Y-%m-%dT%H:%M:%S"
+handlers:
+  file:
+    class: logging.FileHandler
+    formatter: timed
+    filename: {path}
+root:
+  level: INFO
+  handlers: [file]
+"""
+
+
+def load_average() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def new_project(folder: Path, with_origin: bool = False) -> Path:
+    """A project copy that logs to ``benchmark.log`` with millisecond timestamps."""
+    make_project_copy(folder)
+    if with_origin:
+        shutil.copytree(
+            PROJECT_ROOT / "conf" / ORIGIN_ENV, folder / "conf" / ORIGIN_ENV
+        )
+    (folder / "conf" / "logging.yml").write_text(
+        LOGGING_CONFIG.format(path=(folder / LOG_FILE).as_posix()), encoding="utf-8"
+    )
+    return folder
+
+
+def run(project: Path, size: int, *arguments: str) -> dict:
+    """One timed ``kedro run``: seconds, peak RSS (MB) and seconds per stage."""
+    log = project / LOG_FILE
+    log.unlink(missing_ok=True)
+    os.environ["KEDRO_LOGGING_CONFIG"] = str(project / "conf" / "logging.yml")
+    started = time.time()
+    seconds, peak = timed_kedro_run(
+        project, ["--params", f"synthetic_n_applications={size}", *arguments]
+    )
+    return {"seconds": seconds, "peak_mb": peak, **stage_seconds(log, started)}
+
+
+def stage_of_node() -> dict[str, str]:
+    # Building the pipelines here only to name their nodes: their warnings are noise.
+    warnings.simplefilter("ignore")
+    return {
+        node.name: stage
+        for stage, module in STAGES.items()
+        for node in module.create_pipeline().nodes
+    }
+
+
+def stage_seconds(log: Path, started: float) -> dict:
+    """Seconds of start-up and of each stage's nodes, from the run's log."""
+    first_running = None
+    completed = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        stamp_text = line.partition("|")[0]
+        if "|Running node: " in line and first_running is None:
+            first_running = _timestamp(stamp_text)
+        match = _COMPLETED.search(line)
+        if match:
+            completed.append((_timestamp(stamp_text), match.group(1)))
+    stages = stage_of_node()
+    per_stage: dict[str, float] = {}
+    per_node: dict[str, float] = {}
+    previous = first_running
+    for stamp, node in completed:
+        per_node[node] = stamp - previous
+        stage = stages.get(node, "other")
+        per_stage[stage] = per_stage.get(stage, 0.0) + per_node[node]
+        previous = stamp
+    startup = (first_running or time.time()) - started
+    return {"startup": startup, "stages": per_stage, "nodes": per_node}
+
+
+def _timestamp(text: str) -> float:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f").timestamp()
+
+
+def describe_stages(result: dict) -> str:
+    parts = [f"start-up {result['startup']:.1f}"]
+    parts += [f"{stage} {value:.1f}" for stage, value in result["stages"].items()]
+    return ", ".join(parts) + " (s)"
+
+
+def slowest_nodes(result: dict, count: int = 6) -> str:
+    ranked = sorted(result["nodes"].items(), key=lambda item: -item[1])[:count]
+    return ", ".join(f"{name} {value:.1f}" for name, value in ranked)
+
+
+def part_default(repeats: int) -> None:
+    print(f"\n[a] default kedro run, {DEFAULT_SIZE:,} applications, {repeats} runs")
+    results = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as folder:
+            results.append(run(new_project(Path(folder)), DEFAULT_SIZE))
+    times = [result["seconds"] for result in results]
+    median = statistics.median(times)
+    typical = min(results, key=lambda result: abs(result["seconds"] - median))
+    print(
+        f"median {median:.1f} s (runs {', '.join(f'{t:.1f}' for t in times)}); "
+        f"peak RSS {max(result['peak_mb'] for result in results):,.0f} MB; "
+        f"target < 60 s: {'met' if median < 60 else 'MISSED'}"
+    )
+    print(f"median run: {describe_stages(typical)}")
+    print(f"slowest nodes (s): {slowest_nodes(typical)}")
+
+
+def part_full() -> None:
+    print(f"\n[b] default kedro run at full scale, {FULL_SIZE:,} applications")
+    with tempfile.TemporaryDirectory() as folder:
+        project = new_project(Path(folder))
+        result = run(project, FULL_SIZE)
+        previous_rows = json.loads(
+            (project / "data" / "02_intermediate" / "data_source.json").read_text()
+        ).get("n_previous_applications")
+    print(
+        f"{result['seconds']:.1f} s; peak RSS {result['peak_mb']:,.0f} MB; "
+        f"{previous_rows:,} previous applications; targets < 300 s: "
+        f"{'met' if result['seconds'] < 300 else 'MISSED'}, < 6 GB: "
+        f"{'met' if result['peak_mb'] < 6 * 1024 else 'MISSED'}"
+    )
+    print(f"stages: {describe_stages(result)}")
+    print(f"slowest nodes (s): {slowest_nodes(result)}")
+
+
+def test_auc(project: Path) -> dict[str, float]:
+    return {
+        name: json.loads(
+            (project / "data" / "07_model_output" / name / "metrics.json").read_text()
+        )["test"]["roc_auc"]
+        for name in modelling.algorithm_names()
+    }
+
+
+def algorithm_seconds(result: dict, algorithm: str) -> float:
+    return sum(
+        value
+        for name, value in result["nodes"].items()
+        if name.startswith(f"{algorithm}.")
+    )
+
+
+def part_origin(size: int) -> None:
+    print(
+        f"\n[c] our configuration against the origin's grid searches, {size:,} "
+        "applications, same features and split"
+    )
+    with tempfile.TemporaryDirectory() as ours_folder:
+        with tempfile.TemporaryDirectory() as origin_folder:
+            ours = new_project(Path(ours_folder))
+            origin = new_project(Path(origin_folder), with_origin=True)
+            engineering = run(ours, size, "--pipeline", "data_engineering")
+            print(f"data_engineering: {engineering['seconds']:.1f} s")
+            shutil.copytree(ours / "data", origin / "data", dirs_exist_ok=True)
+
+            runs = {"ours": run(ours, size, "--pipeline", "modelling")}
+            runs["origin"] = run(
+                origin, size, "--pipeline", "modelling", "--env", ORIGIN_ENV
+            )
+            aucs = {"ours": test_auc(ours), "origin": test_auc(origin)}
+            rows = [
+                {
+                    "algorithm": name,
+                    "ours AUC": aucs["ours"][name],
+                    "origin AUC": aucs["origin"][name],
+                    "ours s": algorithm_seconds(runs["ours"], name),
+                    "origin s": algorithm_seconds(runs["origin"], name),
+                }
+                for name in modelling.algorithm_names()
+            ]
+            print(pd.DataFrame(rows).round(4).to_string(index=False))
+            node_ratio = (
+                runs["origin"]["stages"]["modelling"]
+                / runs["ours"]["stages"]["modelling"]
+            )
+            print(
+                f"modelling stage (nodes): origin "
+                f"{runs['origin']['stages']['modelling']:.1f} s / ours "
+                f"{runs['ours']['stages']['modelling']:.1f} s = {node_ratio:.1f}x "
+                f"(first node counted with start-up: "
+                f"{next(iter(runs['ours']['nodes']), '')} is ours' cheapest)"
+            )
+            print(
+                f"whole `kedro run --pipeline modelling` (with start-up): origin "
+                f"{runs['origin']['seconds']:.1f} s / ours "
+                f"{runs['ours']['seconds']:.1f} s = "
+                f"{runs['origin']['seconds'] / runs['ours']['seconds']:.1f}x; peak "
+                f"RSS origin {runs['origin']['peak_mb']:,.0f} MB, ours "
+                f"{runs['ours']['peak_mb']:,.0f} MB"
+            )
+            better = all(row["ours AUC"] >= row["origin AUC"] for row in rows)
+            print(
+                f"target ours >= 10x faster: "
+                f"{'met' if node_ratio >= 10 else 'MISSED'}; equal or better AUC "
+                f"on every algorithm: {'met' if better else 'MISSED'}"
+            )
+            part_oracle(ours, size)
+
+
+def part_oracle(ours: Path, size: int) -> None:
+    print(f"\n[d] champion against the oracle, {size:,} applications")
+    run(ours, size, "--pipeline", "reporting")
+    data = ours / "data"
+    champion = json.loads(
+        (data / "08_reporting" / "champion_metadata.json").read_text()
+    )["algorithm"]
+    predictions = pd.read_parquet(
+        data / "07_model_output" / champion / "predictions_test.parquet"
+    )
+    oracle = oracle_auc(
+        json.loads((data / "02_intermediate" / "data_source.json").read_text()),
+        pd.read_parquet(data / "02_intermediate" / "true_default_probability.parquet"),
+        predictions,
+    )
+    auc = roc_auc_score(predictions[TARGET], predictions[PROBABILITY])
+    print(
+        f"champion {champion}: test AUC {auc:.4f}; oracle AUC (TRUE_PD) "
+        f"{oracle:.4f}; gap {oracle - auc:.4f}; target within 0.01: "
+        f"{'met' if oracle - auc <= 0.01 else 'MISSED'}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--parts", default="default,full,origin")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--grid-applications", type=int, default=50_000)
+    options = parser.parse_args()
+    parts = options.parts.split(",")
+    unknown = set(parts) - {"default", "full", "origin"}
+    if unknown:
+        parser.error(f"unknown parts {sorted(unknown)}; known: default, full, origin")
+    print(f"{os.cpu_count()} cores; load average {load_average()} (1, 5, 15 min)")
+    if "default" in parts:
+        part_default(options.repeats)
+    if "full" in parts:
+        part_full()
+    if "origin" in parts:
+        part_origin(options.grid_applications)
+    print(f"\nload average at the end {load_average()}")
+
+
+if __name__ == "__main__":
+    main()
