@@ -195,16 +195,28 @@ def clean_application(application: pd.DataFrame, cleaning: dict) -> pd.DataFrame
         raise ValueError(f"parameters cleaning.drop_columns: cannot drop {kept_keys}")
     clean = _conform(application, APPLICATION)
     _missing_category_to_na(clean, APPLICATION)
-    for spec in APPLICATION.columns:
-        if spec.sentinel is None:
-            continue
-        values = clean[spec.name]
-        is_sentinel = values == spec.sentinel
-        clean[spec.name] = values.mask(is_sentinel)
-        clean[spec.name + ANOMALY_SUFFIX] = is_sentinel.astype("float64").mask(
-            values.isna()
+    for spec in SENTINEL_COLUMNS:
+        value, flag = sentinel_to_missing(
+            clean[spec.name].to_numpy(dtype="float64", na_value=np.nan), spec.sentinel
         )
+        clean[spec.name] = value
+        clean[spec.name + ANOMALY_SUFFIX] = flag
     return clean.drop(columns=drop_columns)
+
+
+SENTINEL_COLUMNS = [spec for spec in APPLICATION.columns if spec.sentinel is not None]
+"""Application columns whose schema sentinel means "not applicable" (DAYS_EMPLOYED)."""
+
+
+def sentinel_to_missing(
+    values: np.ndarray, sentinel: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` with the sentinel as missing, and the ``_ANOMALY`` flag: 1 where the
+    sentinel was, 0 for a real value, missing where the value is missing. Shared by
+    the table path and the API's array path."""
+    is_sentinel = values == sentinel
+    flag = np.where(np.isnan(values), np.nan, is_sentinel.astype("float64"))
+    return np.where(is_sentinel, np.nan, values), flag
 
 
 def clean_previous_application(

@@ -24,11 +24,13 @@ from loan_default.champion import ChampionModel
 from loan_default.features import (
     ANOMALY_SUFFIX,
     HAS_PREVIOUS_APPLICATION,
+    SENTINEL_COLUMNS,
     aggregate_previous_applications,
     build_applicant_features,
     clean_application,
     clean_previous_application,
     engineered_features,
+    sentinel_to_missing,
 )
 from loan_default.schema import (
     APPLICATION_ID,
@@ -124,9 +126,6 @@ class PredictionService:
             list(champion.transformer.feature_names_out_) == champion.feature_names
         )
         self._dropped = list(self._cleaning["drop_columns"])
-        self._sentinels = [
-            spec for spec in REQUEST_COLUMNS if spec.sentinel is not None
-        ]
 
     def build_features(self, application: pd.DataFrame) -> pd.DataFrame:
         return build_applicant_features(
@@ -148,12 +147,9 @@ class PredictionService:
                 [None if item == MISSING_CATEGORY else item for item in items],
                 dtype=object,
             )
-        for spec in self._sentinels:  # as clean_application: value and flag
-            raw = values[spec.name]
-            is_sentinel = raw == spec.sentinel
-            values[spec.name] = np.where(is_sentinel, np.nan, raw)
-            values[spec.name + ANOMALY_SUFFIX] = np.where(
-                np.isnan(raw), np.nan, is_sentinel.astype("float64")
+        for spec in SENTINEL_COLUMNS:  # as clean_application: value and flag
+            values[spec.name], values[spec.name + ANOMALY_SUFFIX] = sentinel_to_missing(
+                values[spec.name], spec.sentinel
             )
         for name in self._dropped:
             del values[name]
