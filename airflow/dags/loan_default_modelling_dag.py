@@ -2,9 +2,9 @@
 
 Each task runs one slice of a registered Kedro pipeline in its own Kedro session, in
 the project at $LOAN_DEFAULT_PROJECT_PATH (default: the project this file is in, two
-folders up) with the configuration environment $KEDRO_ENV (default "local"). A failed task is
-retried $LOAN_DEFAULT_TASK_RETRIES times (default 1).
-Tasks exchange data only through the catalog's persisted datasets.
+folders up) with the configuration environment $KEDRO_ENV (default "local"). A
+failed task is retried $LOAN_DEFAULT_TASK_RETRIES times (default 1). Tasks exchange
+data only through the catalog's persisted datasets.
 """
 
 from __future__ import annotations
