@@ -35,11 +35,11 @@ def make_project_copy(destination: Path) -> Path:
     return destination
 
 
-def kedro_run(project: Path, *arguments: str) -> subprocess.CompletedProcess:
-    """Run ``kedro run`` in ``project`` as a user would, and capture what it says."""
+def kedro_command(project: Path, *arguments: str) -> subprocess.CompletedProcess:
+    """Run ``kedro <arguments>`` in ``project`` as a user would; capture its output."""
     kedro = Path(sys.executable).with_name("kedro")
     return subprocess.run(
-        [str(kedro), "run", *arguments],
+        [str(kedro), *arguments],
         cwd=project,
         capture_output=True,
         text=True,
@@ -47,6 +47,11 @@ def kedro_run(project: Path, *arguments: str) -> subprocess.CompletedProcess:
         check=False,
         timeout=600,
     )
+
+
+def kedro_run(project: Path, *arguments: str) -> subprocess.CompletedProcess:
+    """``kedro run <arguments>`` in ``project``."""
+    return kedro_command(project, "run", *arguments)
 
 
 def project_parameters() -> dict:

@@ -11,8 +11,6 @@ import functools
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -20,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from tests.project import kedro_command
 
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome")
 DRIVER_NAMES = ("chromedriver",)
@@ -75,16 +75,7 @@ def _first_on_path(names: tuple[str, ...]) -> Path | None:
 
 def kedro_viz_build(project: Path) -> Path:
     """Run ``kedro viz build`` in ``project``; return the static site's folder."""
-    kedro = Path(sys.executable).with_name("kedro")
-    result = subprocess.run(
-        [str(kedro), "viz", "build"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "COLUMNS": "200"},
-        check=False,
-        timeout=600,
-    )
+    result = kedro_command(project, "viz", "build")
     site = project / "build"
     if result.returncode != 0 or not (site / "index.html").is_file():
         raise RuntimeError(
