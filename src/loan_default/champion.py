@@ -22,6 +22,7 @@ from kedro.io.core import generate_timestamp
 from kedro_datasets.pickle import PickleDataset
 
 from loan_default.features import build_features
+from loan_default.pipelines.modelling.calibration import unwrap_prior_correction
 from loan_default.schema import APPLICATION_ID, PREVIOUS_APPLICATION
 
 N_RISK_DECILES = 10
@@ -68,7 +69,7 @@ def estimator_input(estimator: Any, encoded: pd.DataFrame) -> pd.DataFrame | np.
     same probabilities (``encoded`` is already in the training column order); the
     frame itself otherwise, as scikit-learn checks the feature names it was fitted
     with."""
-    if isinstance(estimator, xgboost.XGBModel):
+    if isinstance(unwrap_prior_correction(estimator), xgboost.XGBModel):
         return encoded.to_numpy(dtype="float64")
     return encoded
 

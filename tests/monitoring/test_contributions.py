@@ -28,6 +28,20 @@ def test_xgboost_contributions_add_up_to_the_margin(training):
     assert contributions.abs().mean().idxmax() == "a"
 
 
+def test_xgboost_contributions_use_the_trees_early_stopping_kept(training):
+    features, labels = training
+    model = xgboost.XGBClassifier(
+        n_estimators=200, learning_rate=0.5, max_depth=3, early_stopping_rounds=3
+    ).fit(
+        features, labels, eval_set=[(features.iloc[:100], labels[:100])], verbose=False
+    )
+    assert model.best_iteration < 199  # stopped early: later trees exist but are unused
+    contributions = model_contributions(model, features)
+    margin = model.predict(features, output_margin=True)
+    bias = margin - contributions.sum(axis=1).to_numpy()
+    assert np.allclose(bias, bias[0], atol=1e-4)
+
+
 @pytest.mark.parametrize(
     "model",
     [

@@ -20,6 +20,7 @@ import pandas as pd
 
 from loan_default.features import MISSING_INDICATOR_SUFFIX
 from loan_default.monitoring.contributions import model_contributions
+from loan_default.pipelines.modelling.calibration import unwrap_prior_correction
 
 XGBOOST_METHOD = "SHAP values of the XGBoost booster (pred_contribs), log-odds scale"
 TREE_PATH_METHOD = "tree-path (Saabas) contributions, probability scale"
@@ -82,7 +83,7 @@ class ReasonCodeExplainer:
             model_contributions(self.estimator, probe)
         except TypeError:
             return None
-        module = type(self.estimator).__module__
+        module = type(unwrap_prior_correction(self.estimator)).__module__
         return XGBOOST_METHOD if module.startswith("xgboost") else TREE_PATH_METHOD
 
     def grouped_contributions(self, encoded: pd.DataFrame) -> np.ndarray:

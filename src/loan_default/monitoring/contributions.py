@@ -56,6 +56,8 @@ def model_contributions(model: object, features: pd.DataFrame) -> pd.DataFrame:
     model = unwrap_prior_correction(model)
     booster = _xgboost_booster(model)
     if booster is not None:
+        # The trees the model predicts with: early stopping's best iteration.
+        trees = _iteration_range(model)
         if all(dtype == np.float64 for dtype in features.dtypes):
             # A plain matrix skips xgboost's per-column DataFrame checks and its
             # name checks (done here against names read once per booster); one
@@ -66,10 +68,13 @@ def model_contributions(model: object, features: pd.DataFrame) -> pd.DataFrame:
                 pred_contribs=True,
                 approx_contribs=True,
                 validate_features=False,
+                iteration_range=trees,
             )
         else:
             matrix = xgboost.DMatrix(features, enable_categorical=True)
-            values = booster.predict(matrix, pred_contribs=True, approx_contribs=True)
+            values = booster.predict(
+                matrix, pred_contribs=True, approx_contribs=True, iteration_range=trees
+            )
         values = values[:, :-1]  # the last column is the bias
         return pd.DataFrame(values, index=features.index, columns=features.columns)
     trees = _sklearn_trees(model)
@@ -110,6 +115,17 @@ def _xgboost_booster(model: object) -> object | None:
     if isinstance(model, xgboost.XGBModel):
         return model.get_booster()
     return None
+
+
+def _iteration_range(model: object) -> tuple[int, int]:
+    """``(0, best_iteration + 1)`` for a model fitted with early stopping, as its
+    ``predict_proba`` uses; ``(0, 0)`` (every tree) otherwise."""
+    best = (
+        getattr(model, "best_iteration", None)
+        if isinstance(model, xgboost.XGBModel)
+        else None
+    )
+    return (0, best + 1) if best is not None else (0, 0)
 
 
 def _sklearn_trees(model: object) -> list | None:

@@ -25,6 +25,7 @@ from loan_default.metrics import (
     evaluate_predictions,
     threshold_metrics,
 )
+from loan_default.pipelines.modelling.calibration import unwrap_prior_correction
 from loan_default.schema import APPLICATION, APPLICATION_ID, TARGET
 
 PROBABILITY = "PROBABILITY"
@@ -333,6 +334,7 @@ def build_champion_model(
         test_predictions[MODEL] == champion_name, PROBABILITY
     ].to_numpy(dtype="float64")
     metrics_row = evaluation_results.loc[evaluation_results[MODEL] == champion_name]
+    core_estimator = unwrap_prior_correction(models[champion_name])
     now = dt.datetime.now(dt.UTC)
     return ChampionModel(
         transformer=feature_transformer,
@@ -342,7 +344,12 @@ def build_champion_model(
         metadata={
             "model_version": None,
             "algorithm": champion_name,
-            "estimator": type(models[champion_name]).__name__,
+            "estimator": type(core_estimator).__name__,
+            "calibration": (
+                "prior_correction"
+                if core_estimator is not models[champion_name]
+                else "none"
+            ),
             "operating_threshold": float(operating_thresholds[champion_name]),
             "data_source": data_source,
             "metrics_test": {
