@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from loan_default.monitoring.batch import monitor_batch
+
 PARAMETERS = Path(__file__).parents[2] / "conf" / "base" / "parameters_monitoring.yml"
 
 
@@ -74,3 +76,17 @@ def fake_contributions(frame: pd.DataFrame) -> pd.DataFrame:
     contributions = frame.filter(like="num_").fillna(0.0)
     contributions["num_00"] *= 3
     return contributions
+
+
+@pytest.fixture(scope="session")
+def drifted_outputs(reference, drifted_batch, monitoring_params) -> dict:
+    """``monitor_batch`` of the drifted, labelled batch: every part of the output."""
+    return monitor_batch(
+        reference,
+        drifted_batch,
+        monitoring_params,
+        reference_contributions=fake_contributions(reference),
+        current_contributions=fake_contributions(drifted_batch),
+        reference_performance={"roc_auc": 0.75},
+        threshold=0.2,
+    )

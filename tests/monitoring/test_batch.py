@@ -3,7 +3,6 @@ import pytest
 
 from loan_default.monitoring.batch import monitor_batch
 from loan_default.monitoring.table import METRICS_COLUMNS
-from tests.monitoring.conftest import fake_contributions
 
 
 def test_stable_batch_raises_no_act_alert(reference, stable_batch, monitoring_params):
@@ -13,18 +12,8 @@ def test_stable_batch_raises_no_act_alert(reference, stable_batch, monitoring_pa
     assert outputs["score_psi"] < 0.1
 
 
-def test_drifted_labelled_batch_gives_every_part(
-    reference, drifted_batch, monitoring_params
-):
-    outputs = monitor_batch(
-        reference,
-        drifted_batch,
-        monitoring_params,
-        reference_contributions=fake_contributions(reference),
-        current_contributions=fake_contributions(drifted_batch),
-        reference_performance={"roc_auc": 0.75},
-        threshold=0.2,
-    )
+def test_drifted_labelled_batch_gives_every_part(drifted_outputs, monitoring_params):
+    outputs = drifted_outputs
     alerts = outputs["alerts"].set_index("name")
     assert alerts.loc["feature_drift_num_00", "severity"] == "act"
     assert alerts.loc["score_drift", "severity"] == "act"

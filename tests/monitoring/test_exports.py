@@ -5,20 +5,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from loan_default.monitoring.batch import monitor_batch
 from loan_default.monitoring.exports import html_report, prometheus_exposition
-from tests.monitoring.conftest import fake_contributions
 
 
 @pytest.fixture(scope="module")
-def outputs(reference, drifted_batch, monitoring_params) -> dict:
-    return monitor_batch(
-        reference,
-        drifted_batch,
-        monitoring_params,
-        reference_contributions=fake_contributions(reference),
-        current_contributions=fake_contributions(drifted_batch),
-        reference_performance={"roc_auc": 0.75},
-        threshold=0.2,
-    )
+def outputs(drifted_outputs) -> dict:
+    return drifted_outputs
 
 
 def _families(text: str) -> dict:
