@@ -740,27 +740,40 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
         )
         for column in self.categorical_columns_:
             levels = self.levels_[column]
+            position_of = _level_positions(tuple(levels))
+            # Unseen or rare levels go to the "other" column right after the levels,
+            # missing values to the column after it when train had any (else none).
+            other = len(levels)
+            missing_at = other + 1 if self.categorical_had_missing_[column] else -1
             text = text_of(column)
             if text is None:
-                value_codes = np.full(n_rows, -1, dtype="int64")
-                values = np.empty(0, dtype=object)
+                codes = np.full(n_rows, missing_at, dtype="int64")
+            elif isinstance(text, np.ndarray):
+                # The API's arrays of a few rows: one dictionary lookup per row is
+                # cheaper than factorizing (anything but text is missing).
+                codes = np.fromiter(
+                    (
+                        position_of.get(value, other)
+                        if isinstance(value, str)
+                        else missing_at
+                        for value in text.tolist()
+                    ),
+                    dtype="int64",
+                    count=n_rows,
+                )
             else:
                 # Look up each distinct value once, not each row.
                 value_codes, values = pd.factorize(text)
-            missing = value_codes < 0
-            # A dictionary per distinct value: cheaper than an Index lookup.
-            position_of = _level_positions(tuple(levels))
-            level_of_value = np.array(
-                [position_of.get(value, -1) for value in values], dtype="int64"
-            )
-            codes = np.full(n_rows, -1, dtype="int64")
-            codes[~missing] = level_of_value[value_codes[~missing]]
-            # Unseen or rare levels go to the "other" column right after the levels.
-            codes[(codes < 0) & ~missing] = len(levels)
-            if self.categorical_had_missing_[column]:
-                codes[missing] = len(levels) + 1
-            else:
-                codes[missing] = -1
+                level_of_value = np.array(
+                    [position_of.get(value, other) for value in values], dtype="int64"
+                )
+                codes = np.where(
+                    value_codes < 0,
+                    missing_at,
+                    level_of_value[np.maximum(value_codes, 0)]
+                    if len(values)
+                    else missing_at,
+                )
             hit = codes >= 0
             output[rows[hit], position + codes[hit]] = 1.0
             position += len(levels) + 1 + int(self.categorical_had_missing_[column])

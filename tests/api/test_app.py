@@ -180,6 +180,27 @@ def test_too_many_applications_is_413(client):
     assert post(client, {"applications": body["applications"][:-1]}).status_code == 200
 
 
+def test_too_many_applications_is_413_even_when_they_are_invalid(client):
+    body = {
+        "applications": [
+            {"SK_ID_CURR": i, "AMT_CREDIT": "a lot"}
+            for i in range(1, MAX_APPLICATIONS + 2)
+        ]
+    }
+    response = post(client, body)
+    assert response.status_code == 413
+    assert response.json()["detail"][0]["type"] == "too_many_applications"
+
+
+def test_json_in_utf16_is_read_as_the_standard_parser_reads_it(client, records):
+    body = json.dumps({"applications": records[:2]}).encode("utf-16")
+    response = client.post(
+        "/predict", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200
+    assert response.json() == post(client, {"applications": records[:2]}).json()
+
+
 def test_too_large_a_body_is_413(client):
     padding = " " * MAX_BODY_BYTES
     body = '{"applications": [{"SK_ID_CURR": 1}]}' + padding
