@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import numpy as np
 import pandas as pd
@@ -97,7 +98,10 @@ def test_levels_known_to_the_schema_but_unseen_in_training_share_other(
     assert probabilities[0] == probabilities[1]
 
 
-def test_requests_scored_together_get_what_they_get_alone(champion, new_applications):
+@pytest.mark.parametrize("inline_rows", [1, 1000], ids=["in_a_thread", "on_the_loop"])
+def test_requests_scored_together_get_what_they_get_alone(
+    champion, new_applications, inline_rows
+):
     service = PredictionService(champion, reason_codes=3)
     records = validated(request_records(new_applications.iloc[:30]))
     requests = [records[0:1], records[1:11], records[11:12], records[12:30]]
@@ -105,11 +109,11 @@ def test_requests_scored_together_get_what_they_get_alone(champion, new_applicat
     calls = []
 
     def score(batch):
-        calls.append(len(batch))
+        calls.append((len(batch), threading.current_thread().name))
         return service.predict(batch)
 
     async def together():
-        batcher = MicroBatcher(score, max_rows=1000)
+        batcher = MicroBatcher(score, max_rows=1000, inline_rows=inline_rows)
         batcher.start()
         try:
             return await asyncio.gather(*(batcher.score(r) for r in requests))
@@ -118,6 +122,8 @@ def test_requests_scored_together_get_what_they_get_alone(champion, new_applicat
 
     assert asyncio.run(together()) == alone
     assert len(calls) < len(requests)  # some were coalesced
+    for rows, thread in calls:  # small batches on the loop, large ones in a thread
+        assert thread.startswith("scoring") == (rows > inline_rows)
 
 
 def test_requests_sharing_a_key_are_never_batched_together(champion, new_applications):
@@ -130,7 +136,7 @@ def test_requests_sharing_a_key_are_never_batched_together(champion, new_applica
         return service.predict(batch)
 
     async def concurrently():
-        batcher = MicroBatcher(score, max_rows=1000)
+        batcher = MicroBatcher(score, max_rows=1000, inline_rows=64)
         batcher.start()
         try:
             return await asyncio.gather(*(batcher.score(record) for _ in range(3)))

@@ -303,7 +303,11 @@ def create_app(
             state.failure = f"the champion model could not be loaded: {error}"
             logger.exception("The champion model could not be loaded")
             return
-        batcher = MicroBatcher(service.predict, settings.max_batch_applications)
+        batcher = MicroBatcher(
+            service.predict,
+            settings.max_batch_applications,
+            settings.inline_batch_applications,
+        )
         batcher.start()
         state.service, state.batcher = service, batcher
         metrics.set_model(service.champion.model_version, service.champion.algorithm)

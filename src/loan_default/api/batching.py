@@ -2,8 +2,10 @@
 
 Most of the cost of scoring a few applications is fixed (one pass of pandas over
 every column), so requests that arrive while a batch is being scored wait and are
-scored together in the next call. Scoring runs in one worker thread, which leaves
-the event loop free to read and validate the next requests meanwhile. Rows are
+scored together in the next call. A small batch is scored on the event loop itself:
+it takes a few milliseconds, and handing it to a thread and back (and sharing the
+interpreter lock with it) cost more than that. A large one runs in a worker thread,
+which leaves the event loop free to answer meanwhile. Rows are
 scored independently, so a batch gives each application the same result as scoring
 it alone; requests sharing an applicant key are never put in the same batch.
 """
@@ -21,11 +23,18 @@ Records = Sequence[Mapping[str, Any]]
 
 
 class MicroBatcher:
-    """Queues requests and scores whatever has queued up, up to ``max_rows``."""
+    """Queues requests and scores whatever has queued up, up to ``max_rows``;
+    batches of at most ``inline_rows`` on the event loop, larger ones in a thread."""
 
-    def __init__(self, score: Callable[[Records], list[dict]], max_rows: int) -> None:
+    def __init__(
+        self,
+        score: Callable[[Records], list[dict]],
+        max_rows: int,
+        inline_rows: int,
+    ) -> None:
         self._score = score
         self._max_rows = max_rows
+        self._inline_rows = inline_rows
         self._queue: asyncio.Queue | None = None
         self._worker: asyncio.Task | None = None
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="scoring")
@@ -73,12 +82,17 @@ class MicroBatcher:
                 first = self._held_back.pop(0)
             else:
                 first = await self._queue.get()
+                # Let the requests already read reach the queue: one batch for all.
+                await asyncio.sleep(0)
             batch = self._next_batch(first)
             records = [record for items, _ in batch for record in items]
             try:
-                results = await loop.run_in_executor(
-                    self._executor, self._score, records
-                )
+                if len(records) <= self._inline_rows:
+                    results = self._score(records)
+                else:
+                    results = await loop.run_in_executor(
+                        self._executor, self._score, records
+                    )
             except Exception as error:  # noqa: BLE001 - handed to every waiting request
                 for _, future in batch:
                     if not future.done():
