@@ -749,18 +749,17 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
             if text is None:
                 codes = np.full(n_rows, missing_at, dtype="int64")
             elif isinstance(text, np.ndarray):
-                # The API's arrays of a few rows: one dictionary lookup per row is
-                # cheaper than factorizing (anything but text is missing).
-                codes = np.fromiter(
-                    (
+                # The API's arrays: one dictionary lookup per row is cheaper than
+                # factorizing (anything but text is missing, as for factorize).
+                codes = np.array(
+                    [
                         position_of.get(value, other)
                         if isinstance(value, str)
                         else missing_at
                         for value in text.tolist()
-                    ),
+                    ],
                     dtype="int64",
-                    count=n_rows,
-                )
+                ).reshape(n_rows)
             else:
                 # Look up each distinct value once, not each row.
                 value_codes, values = pd.factorize(text)
