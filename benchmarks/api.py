@@ -8,9 +8,13 @@ champion, waits for /ready, then measures, with bounded request counts:
 3. a mixed load for ``--duration`` seconds: requests, throughput and errors.
 
 Targets: single p50 < 10 ms and p99 < 30 ms with 8 clients; 1,000 applications
-< 150 ms; no error under load. The client shares the machine with the server, so
-the load average is printed with the figures, and (one worker, Linux) the server's
-CPU time per request: a figure that other work on the machine barely moves.
+< 150 ms; no error under load. The client shares the machine with the server: on
+Linux with 2 cores or more, the server (one worker) is pinned to one core and the
+client to the others, so that neither takes the other's CPU (``--no-pin`` to let
+them share). The load average is printed with the figures, and (one worker, Linux)
+the server's CPU time per request: a figure that other work barely moves. The
+client is a few lines of asyncio on keep-alive connections, not an HTTP library,
+whose own CPU per request would be counted against the server on a small machine.
 
     python benchmarks/api.py [--model-path data/06_models/champion/champion_model.pkl]
         [--clients 8] [--single-requests 2000] [--duration 10] [--workers 1]
@@ -81,6 +85,19 @@ def wait_until_ready(base_url: str, server: subprocess.Popen, timeout: float) ->
     raise SystemExit(f"the server was not ready after {timeout} s")
 
 
+def pin_server_and_client(server_pid: int) -> str:
+    """The server's process on the last core, this client on the others, so that
+    neither steals the other's CPU (Linux, 2 or more cores)."""
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned (no CPU affinity here)"
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return "not pinned (one core)"
+    os.sched_setaffinity(server_pid, {cores[-1]})
+    os.sched_setaffinity(0, set(cores[:-1]))
+    return f"server pinned to core {cores[-1]}, client to {cores[:-1]}"
+
+
 def cpu_seconds(pid: int) -> float | None:
     """User and system CPU time of a process so far (None where /proc is absent)."""
     try:
@@ -110,43 +127,83 @@ def percentiles(seconds: list[float]) -> str:
     )
 
 
+class Connection:
+    """A keep-alive HTTP/1.1 connection sending prepared POST /predict requests.
+
+    A few lines of asyncio instead of an HTTP client library: the client shares the
+    machine with the server, and httpx spent more CPU per request than the server.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def open(cls, port: int) -> Connection:
+        return cls(*await asyncio.open_connection(HOST, port))
+
+    async def post(self, request: bytes) -> int:
+        """Sends one prepared request; the response's status once its body is read."""
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def prepared_request(port: int, body: bytes) -> bytes:
+    return (
+        f"POST /predict HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
 async def run_clients(
-    base_url: str,
+    port: int,
     bodies: list[bytes],
     clients: int,
     requests_per_client: int | None,
     deadline: float | None,
 ) -> tuple[list[float], int]:
-    """Each client sends its bodies one after another; latencies and error count."""
+    """Each client sends its bodies one after another on its own connection;
+    latencies and error count."""
+    requests = [prepared_request(port, body) for body in bodies]
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=clients)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
 
-        async def client(number: int) -> None:
-            nonlocal errors
-            sent = 0
+    async def client(number: int) -> None:
+        nonlocal errors
+        connection = await Connection.open(port)
+        sent = 0
+        try:
             while True:
                 if requests_per_client is not None and sent >= requests_per_client:
                     return
                 if deadline is not None and time.monotonic() >= deadline:
                     return
-                body = bodies[(number + sent * clients) % len(bodies)]
+                request = requests[(number + sent * clients) % len(requests)]
                 started = time.perf_counter()
                 try:
-                    response = await http.post(
-                        "/predict",
-                        content=body,
-                        headers={"content-type": "application/json"},
-                    )
-                    ok = response.status_code == 200
-                except httpx.HTTPError:
+                    ok = await connection.post(request) == 200
+                except (OSError, asyncio.IncompleteReadError, ValueError):
                     ok = False
+                    connection.close()
+                    connection = await Connection.open(port)
                 latencies.append(time.perf_counter() - started)
                 errors += not ok
                 sent += 1
+        finally:
+            connection.close()
 
-        await asyncio.gather(*(client(number) for number in range(clients)))
+    await asyncio.gather(*(client(number) for number in range(clients)))
     return latencies, errors
 
 
@@ -164,6 +221,11 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="let server and client share every core (default: one core each side)",
+    )
     arguments = parser.parse_args()
 
     applications = generate_new_applications(
@@ -178,11 +240,17 @@ def main() -> None:
     server = start_server(arguments.model_path, port, arguments.workers)
     try:
         wait_until_ready(base_url, server, timeout=120)
+        # With several workers the server's children are not pinned.
+        pinning = (
+            "not pinned"
+            if arguments.no_pin or arguments.workers != 1
+            else pin_server_and_client(server.pid)
+        )
         # Warm-up: first requests pay for lazy imports and allocations.
-        asyncio.run(run_clients(base_url, singles, 2, 20, None))
+        asyncio.run(run_clients(port, singles, 2, 20, None))
         print(
             f"server: {arguments.workers} worker(s); client: {arguments.clients} "
-            f"concurrent asyncio clients (httpx); {load_average()}"
+            f"concurrent asyncio clients; {pinning}; {load_average()}"
         )
 
         per_client = max(1, arguments.single_requests // arguments.clients)
@@ -190,7 +258,7 @@ def main() -> None:
         one_process = arguments.workers == 1
         cpu = cpu_seconds(server.pid) if one_process else None
         latencies, errors = asyncio.run(
-            run_clients(base_url, singles, arguments.clients, per_client, None)
+            run_clients(port, singles, arguments.clients, per_client, None)
         )
         print(
             f"single application: {percentiles(latencies)}  errors {errors}"
@@ -199,7 +267,7 @@ def main() -> None:
 
         cpu = cpu_seconds(server.pid) if one_process else None
         latencies, errors = asyncio.run(
-            run_clients(base_url, [batch], 1, arguments.batch_requests, None)
+            run_clients(port, [batch], 1, arguments.batch_requests, None)
         )
         print(
             f"{arguments.batch_size} applications per request: "
@@ -212,7 +280,7 @@ def main() -> None:
         mixed = [*singles[:200], body_of(records[:100])]
         latencies, errors = asyncio.run(
             run_clients(
-                base_url,
+                port,
                 mixed,
                 arguments.clients,
                 None,
