@@ -9,9 +9,11 @@ champion, waits for /ready, then measures, with bounded request counts:
 
 Targets: single p50 < 10 ms and p99 < 30 ms with 8 clients; 1,000 applications
 < 150 ms; no error under load. The client shares the machine with the server: on
-Linux with 2 cores or more, the server (one worker) is pinned to one core and the
-client to the others, so that neither takes the other's CPU (``--no-pin`` to let
-them share). The load average is printed with the figures, and (one worker, Linux)
+Linux with 2 cores or more, while concurrent clients run the server (one worker,
+every thread) is pinned to one core and the client to the others, so that neither
+takes the other's CPU; requests sent one at a time let the server use every core,
+as the client only waits (``--no-pin``: never pinned). The load average is printed
+with the figures, and (one worker, Linux)
 the server's CPU time per request: a figure that other work barely moves. The
 client is a few lines of asyncio on keep-alive connections, not an HTTP library,
 whose own CPU per request would be counted against the server on a small machine.
@@ -85,17 +87,40 @@ def wait_until_ready(base_url: str, server: subprocess.Popen, timeout: float) ->
     raise SystemExit(f"the server was not ready after {timeout} s")
 
 
-def pin_server_and_client(server_pid: int) -> str:
-    """The server's process on the last core, this client on the others, so that
-    neither steals the other's CPU (Linux, 2 or more cores)."""
-    if not hasattr(os, "sched_setaffinity"):
-        return "not pinned (no CPU affinity here)"
-    cores = sorted(os.sched_getaffinity(0))
-    if len(cores) < 2:
-        return "not pinned (one core)"
-    os.sched_setaffinity(server_pid, {cores[-1]})
-    os.sched_setaffinity(0, set(cores[:-1]))
-    return f"server pinned to core {cores[-1]}, client to {cores[:-1]}"
+class CoreSharing:
+    """Which cores the server's threads and this client may run on (Linux).
+
+    ``separate``: every thread of the server on the last core, the client on the
+    others, so that concurrent clients do not take the server's CPU. ``shared``:
+    the server may use every core, for requests sent one at a time (the client
+    waits meanwhile), as a server has its machine to itself.
+    """
+
+    def __init__(self, server_pid: int, enabled: bool) -> None:
+        self.server_pid = server_pid
+        self.cores = sorted(os.sched_getaffinity(0)) if _has_affinity() else []
+        self.enabled = enabled and len(self.cores) >= 2
+
+    def _set_server(self, cores: set[int]) -> None:
+        # Each thread has its own affinity: set every one the server has now.
+        for thread in Path(f"/proc/{self.server_pid}/task").iterdir():
+            os.sched_setaffinity(int(thread.name), cores)
+
+    def separate(self) -> str:
+        if not self.enabled:
+            return "server and client share every core"
+        self._set_server({self.cores[-1]})
+        os.sched_setaffinity(0, set(self.cores[:-1]))
+        return f"server on core {self.cores[-1]}, client on {self.cores[:-1]}"
+
+    def shared(self) -> str:
+        if self.enabled:
+            self._set_server(set(self.cores))
+        return f"server on every core ({len(self.cores) or os.cpu_count()})"
+
+
+def _has_affinity() -> bool:
+    return hasattr(os, "sched_setaffinity") and Path("/proc/self/task").is_dir()
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -240,42 +265,41 @@ def main() -> None:
     server = start_server(arguments.model_path, port, arguments.workers)
     try:
         wait_until_ready(base_url, server, timeout=120)
-        # With several workers the server's children are not pinned.
-        pinning = (
-            "not pinned"
-            if arguments.no_pin or arguments.workers != 1
-            else pin_server_and_client(server.pid)
-        )
+        # Several workers are child processes, which are not pinned.
+        cores = CoreSharing(server.pid, not arguments.no_pin and arguments.workers == 1)
         # Warm-up: first requests pay for lazy imports and allocations.
         asyncio.run(run_clients(port, singles, 2, 20, None))
         print(
             f"server: {arguments.workers} worker(s); client: {arguments.clients} "
-            f"concurrent asyncio clients; {pinning}; {load_average()}"
+            f"concurrent asyncio clients; {load_average()}"
         )
 
         per_client = max(1, arguments.single_requests // arguments.clients)
         # With several workers the requests are served by child processes.
         one_process = arguments.workers == 1
+        sharing = cores.separate()
         cpu = cpu_seconds(server.pid) if one_process else None
         latencies, errors = asyncio.run(
             run_clients(port, singles, arguments.clients, per_client, None)
         )
         print(
-            f"single application: {percentiles(latencies)}  errors {errors}"
-            f"{cpu_per_request(server, cpu, len(latencies))}"
+            f"single application ({sharing}): {percentiles(latencies)}  errors "
+            f"{errors}{cpu_per_request(server, cpu, len(latencies))}"
         )
 
+        sharing = cores.shared()
         cpu = cpu_seconds(server.pid) if one_process else None
         latencies, errors = asyncio.run(
             run_clients(port, [batch], 1, arguments.batch_requests, None)
         )
         print(
-            f"{arguments.batch_size} applications per request: "
-            f"median {statistics.median(latencies) * 1000:.1f} ms  "
+            f"{arguments.batch_size} applications per request, one at a time "
+            f"({sharing}): median {statistics.median(latencies) * 1000:.1f} ms  "
             f"{percentiles(latencies)}  errors {errors}"
             f"{cpu_per_request(server, cpu, len(latencies))}"
         )
 
+        sharing = cores.separate()
         started = time.monotonic()
         mixed = [*singles[:200], body_of(records[:100])]
         latencies, errors = asyncio.run(
@@ -289,7 +313,7 @@ def main() -> None:
         )
         elapsed = time.monotonic() - started
         print(
-            f"load for {elapsed:.0f} s: {len(latencies)} requests "
+            f"load for {elapsed:.0f} s ({sharing}): {len(latencies)} requests "
             f"({len(latencies) / elapsed:.0f}/s), {errors} errors; "
             f"{percentiles(latencies)}"
         )

@@ -71,6 +71,17 @@ def test_settings_travel_through_the_environment(tmp_path):
         ApiSettings(max_body_bytes=0)
 
 
+@pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity"), reason="CPU affinity is a Linux call"
+)
+def test_large_batches_use_the_cores_the_process_may_run_on():
+    assert ApiSettings().large_batch_threads == len(os.sched_getaffinity(0))
+    settings = ApiSettings.from_environment(
+        {"LOAN_DEFAULT_API_LARGE_BATCH_THREADS": "3"}
+    )
+    assert settings.large_batch_threads == 3
+
+
 def test_bad_flags_are_refused(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["serve", "--workers", "0"])

@@ -6,6 +6,8 @@ by a dtype or a route the shortcut does not take) and compares bit for bit.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -142,6 +144,25 @@ def test_predict_on_arrays_equals_predict_with_frames(which, request, new_applic
     service = PredictionService(model, reason_codes=5)
     records = validated([*request_records(new_applications), *_edge_records(model)])
     assert service.predict(records) == service.predict_with_frames(records)
+
+
+def test_large_batches_use_more_xgboost_threads_for_the_same_answers(
+    champion, new_applications
+):
+    records = validated(request_records(new_applications.iloc[:40]))
+    one_thread = PredictionService(champion, reason_codes=5).predict(records)
+    service = PredictionService(
+        champion, reason_codes=5, large_batch_rows=10, large_batch_threads=2
+    )
+    booster = champion.estimator.get_booster()
+
+    def threads() -> str:
+        return json.loads(booster.save_config())["learner"]["generic_param"]["nthread"]
+
+    assert service.predict(records) == one_thread
+    assert threads() == "2"
+    assert service.predict(records[:10]) == one_thread[:10]
+    assert threads() == "1"
 
 
 def test_feature_arrays_equal_the_feature_table(champion, new_applications):

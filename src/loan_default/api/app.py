@@ -294,7 +294,12 @@ def create_app(
 
     def prepare(model: ChampionModel | None) -> PredictionService:
         model = model if model is not None else load_champion(settings.model_path)
-        return PredictionService(model, settings.reason_codes)
+        return PredictionService(
+            model,
+            settings.reason_codes,
+            large_batch_rows=settings.inline_batch_applications,
+            large_batch_threads=settings.large_batch_threads,
+        )
 
     async def serve_when_loaded() -> None:
         try:

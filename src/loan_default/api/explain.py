@@ -81,10 +81,14 @@ class ReasonCodeExplainer:
         self.feature_index = pd.Index(self.feature_names)
         sources = source_feature_names(transformer, self.feature_names)
         self.sources = list(dict.fromkeys(sources))
-        position = {name: index for index, name in enumerate(self.sources)}
-        # Encoded column -> source feature, as a 0/1 matrix: one product groups all.
-        self.grouping = np.zeros((len(sources), len(self.sources)))
-        self.grouping[np.arange(len(sources)), [position[s] for s in sources]] = 1.0
+        position = np.array([self.sources.index(source) for source in sources])
+        # Encoded columns reordered so that each source feature's are adjacent: one
+        # add.reduceat sums them all. (A product with a 0/1 matrix did the same in
+        # BLAS, whose threads then spun on every core.)
+        self._grouped_order = np.argsort(position, kind="stable")
+        self._group_starts = np.searchsorted(
+            position[self._grouped_order], np.arange(len(self.sources))
+        )
         self.method = self._method()
 
     def _method(self) -> str | None:
@@ -103,7 +107,8 @@ class ReasonCodeExplainer:
         if not encoded.columns.equals(self.feature_index):
             encoded = encoded[self.feature_names]
         contributions = model_contributions(self.estimator, encoded)
-        return contributions.to_numpy(dtype="float64") @ self.grouping
+        values = contributions.to_numpy(dtype="float64")[:, self._grouped_order]
+        return np.add.reduceat(values, self._group_starts, axis=1)
 
     def reason_codes(
         self,

@@ -19,6 +19,7 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
+import xgboost
 
 from loan_default.api.explain import ReasonCodeExplainer
 from loan_default.api.schemas import REQUEST_COLUMNS
@@ -35,6 +36,7 @@ from loan_default.features import (
     engineered_features,
     sentinel_to_missing,
 )
+from loan_default.pipelines.modelling.calibration import unwrap_prior_correction
 from loan_default.schema import (
     APPLICATION_ID,
     MISSING_CATEGORY,
@@ -119,9 +121,22 @@ class PredictionService:
     scoring's frames; the tests hold the two to identical answers.
     """
 
-    def __init__(self, champion: ChampionModel, reason_codes: int) -> None:
+    def __init__(
+        self,
+        champion: ChampionModel,
+        reason_codes: int,
+        large_batch_rows: int = 64,
+        large_batch_threads: int = 1,
+    ) -> None:
         self.champion = champion
         self.reason_codes = reason_codes
+        # An XGBoost champion scores batches above large_batch_rows on
+        # large_batch_threads threads, smaller ones on one.
+        self._large_batch_rows = large_batch_rows
+        self._large_batch_threads = large_batch_threads
+        self._booster = _xgboost_booster(champion.estimator)
+        self._booster_threads = 0
+        self._use_threads(1)
         self._cleaning = champion.feature_parameters["cleaning"]
         self._features = champion.feature_parameters["features"]
         self._no_history = aggregate_previous_applications(
@@ -178,8 +193,15 @@ class PredictionService:
             values[name] = np.full(len(records), value, dtype=_dtype_of(value))
         return values
 
+    def _use_threads(self, rows: int) -> None:
+        threads = self._large_batch_threads if rows > self._large_batch_rows else 1
+        if self._booster is not None and threads != self._booster_threads:
+            self._booster.set_param({"nthread": threads})
+            self._booster_threads = threads
+
     def predict(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """One prediction per record, in order. Keys must be unique in ``records``."""
+        self._use_threads(len(records))
         values = self.feature_arrays(records)
         matrix = self.champion.transformer.transform_arrays(values, len(records))
         if self._in_estimator_order:
@@ -251,6 +273,11 @@ class PredictionService:
             "features": self.explainer.sources,
             "encoded_features": self.champion.feature_names,
         }
+
+
+def _xgboost_booster(estimator: object) -> xgboost.Booster | None:
+    model = unwrap_prior_correction(estimator)
+    return model.get_booster() if isinstance(model, xgboost.XGBModel) else None
 
 
 def _scalar(column: pd.Series) -> float | str | None:

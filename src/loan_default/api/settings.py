@@ -25,6 +25,13 @@ class ChampionNotFoundError(FileNotFoundError):
     """No trained champion where the API looked for one."""
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity where known)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 @dataclasses.dataclass(frozen=True)
 class ApiSettings:
     """What the API serves and the limits it enforces."""
@@ -42,6 +49,9 @@ class ApiSettings:
     # no hand-off to a thread, which cost a fifth of the CPU of a single-application
     # request. Larger ones go to a thread, so /health and /ready answer meanwhile.
     inline_batch_applications: int = 64
+    # XGBoost threads for those larger batches (small ones use one: starting
+    # threads costs more than a few rows): the cores this process may use.
+    large_batch_threads: int = dataclasses.field(default_factory=usable_cores)
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
