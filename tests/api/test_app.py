@@ -130,6 +130,14 @@ def test_nan_and_infinity_are_refused(client, token):
     assert not math.isfinite(float(error["input"]))
 
 
+@pytest.mark.parametrize("field", ["SK_ID_CURR", "CNT_CHILDREN", "DAYS_EMPLOYED"])
+def test_whole_numbers_beyond_int64_are_refused(client, field):
+    body = {"applications": [{"SK_ID_CURR": 1, field: 2**64}]}
+    error = _only_error(post(client, body))
+    assert error["loc"] == ["body", "applications", 0, field]
+    assert error["type"] == "less_than_equal"
+
+
 def test_missing_key_is_refused(client):
     error = _only_error(post(client, {"applications": [{"AMT_CREDIT": 1.0}]}))
     assert error["loc"] == ["body", "applications", 0, "SK_ID_CURR"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import (
     AfterValidator,
@@ -23,6 +24,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from loan_default.schema import APPLICATION, TARGET, ColumnSpec
+
+INT64 = np.iinfo(np.int64)
 
 REQUEST_COLUMNS: tuple[ColumnSpec, ...] = tuple(
     spec for spec in APPLICATION.columns if spec.name != TARGET
@@ -60,10 +63,17 @@ def _field_type(spec: ColumnSpec) -> Any:
         constraints: list[Any] = []
     else:
         base = int if spec.dtype == "int64" else float
+        # Whole numbers must also fit the int64 columns they are stored in.
+        low, high = (INT64.min, INT64.max) if base is int else (None, None)
+        bounds = {"ge": low, "le": high, "allow_inf_nan": False}
         if spec.sentinel is None:
-            constraints = [Field(ge=spec.minimum, le=spec.maximum, allow_inf_nan=False)]
+            if spec.minimum is not None:
+                bounds["ge"] = spec.minimum
+            if spec.maximum is not None:
+                bounds["le"] = spec.maximum
+            constraints = [Field(**bounds)]
         else:
-            constraints = [Field(allow_inf_nan=False), _range_with_sentinel(spec)]
+            constraints = [Field(**bounds), _range_with_sentinel(spec)]
     annotated = Annotated[base, *constraints] if constraints else base
     return annotated if spec.required else annotated | None
 
