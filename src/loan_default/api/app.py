@@ -263,8 +263,8 @@ def _validated_records(
 ) -> list[dict]:
     """The applications of a request body, validated; ApiError if they are not.
 
-    pydantic reads the JSON straight into the request model, in one pass and twice
-    as fast as parsing and then validating. The standard parser is used only when
+    pydantic reads the JSON straight into the request model, in one pass, without
+    first building the parsed document in Python. The standard parser is used only when
     pydantic finds the body is not JSON: to explain where it is malformed, or to
     read JSON that is not UTF-8, which pydantic does not.
     """

@@ -19,7 +19,6 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
-import xgboost
 
 from loan_default.api.explain import ReasonCodeExplainer
 from loan_default.api.schemas import REQUEST_COLUMNS
@@ -36,7 +35,7 @@ from loan_default.features import (
     engineered_features,
     sentinel_to_missing,
 )
-from loan_default.pipelines.modelling.calibration import unwrap_prior_correction
+from loan_default.monitoring.contributions import xgboost_booster
 from loan_default.schema import (
     APPLICATION_ID,
     MISSING_CATEGORY,
@@ -134,7 +133,7 @@ class PredictionService:
         # large_batch_threads threads, smaller ones on one.
         self._large_batch_rows = large_batch_rows
         self._large_batch_threads = large_batch_threads
-        self._booster = _xgboost_booster(champion.estimator)
+        self._booster = xgboost_booster(champion.estimator)
         self._booster_threads = 0
         self._use_threads(1)
         self._cleaning = champion.feature_parameters["cleaning"]
@@ -273,11 +272,6 @@ class PredictionService:
             "features": self.explainer.sources,
             "encoded_features": self.champion.feature_names,
         }
-
-
-def _xgboost_booster(estimator: object) -> xgboost.Booster | None:
-    model = unwrap_prior_correction(estimator)
-    return model.get_booster() if isinstance(model, xgboost.XGBModel) else None
 
 
 def _scalar(column: pd.Series) -> float | str | None:

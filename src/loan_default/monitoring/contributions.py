@@ -54,7 +54,7 @@ def model_contributions(model: object, features: pd.DataFrame) -> pd.DataFrame:
     ``ExtraTreesClassifier``; ``features`` is the matrix the model itself reads.
     """
     model = unwrap_prior_correction(model)
-    booster = _xgboost_booster(model)
+    booster = xgboost_booster(model)
     if booster is not None:
         # The trees the model predicts with: early stopping's best iteration.
         trees = _iteration_range(model)
@@ -109,7 +109,10 @@ def _check_feature_names(booster: xgboost.Booster, features: pd.DataFrame) -> No
         )
 
 
-def _xgboost_booster(model: object) -> object | None:
+def xgboost_booster(model: object) -> xgboost.Booster | None:
+    """The booster of an XGBoost model or booster (prior correction seen through);
+    None for any other model."""
+    model = unwrap_prior_correction(model)
     if isinstance(model, xgboost.Booster):
         return model
     if isinstance(model, xgboost.XGBModel):
