@@ -6,6 +6,7 @@ by a dtype or a route the shortcut does not take) and compares bit for bit.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -18,6 +19,7 @@ from loan_default.api.schemas import Application, request_records
 from loan_default.api.service import PredictionService, application_frame
 from loan_default.features import _ratio, clean_application
 from loan_default.monitoring.contributions import model_contributions
+from loan_default.pipelines.modelling.calibration import PriorCorrectedClassifier
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +83,33 @@ def test_xgboost_gets_the_same_probabilities_from_a_matrix(champion, built):
         champion.score(built, encoded)["PROBABILITY"],
         champion.score(built)["PROBABILITY"],
     )
+
+
+@pytest.mark.parametrize("missing", [np.nan, -999.0])
+def test_booster_probabilities_equal_the_wrapped_classifiers(champion, built, missing):
+    """Early stopping (fewer trees than fitted), prior correction, another missing
+    value: the booster route answers what predict_proba does, bit for bit."""
+    encoded = champion.encode(built)
+    encoded.iloc[::5, :3] = -999.0  # missing for one of the models
+    labels = np.random.default_rng(0).random(len(encoded)) < 0.3
+    model = xgboost.XGBClassifier(
+        n_estimators=60,
+        max_depth=3,
+        early_stopping_rounds=3,
+        missing=missing,
+        n_jobs=1,
+        random_state=0,
+    ).fit(
+        encoded.iloc[:40],
+        labels[:40],
+        eval_set=[(encoded.iloc[40:], labels[40:])],  # random labels: stops early
+        verbose=False,
+    )
+    assert model.best_iteration < 59
+    for estimator in (model, PriorCorrectedClassifier(model, positive_weight=4.0)):
+        wrapped = dataclasses.replace(champion, estimator=estimator)
+        expected = estimator.predict_proba(encoded.to_numpy())[:, 1].astype("float64")
+        np.testing.assert_array_equal(wrapped.predict_proba_encoded(encoded), expected)
 
 
 def test_score_refuses_encoded_rows_of_other_features(champion, built):

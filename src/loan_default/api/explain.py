@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import xgboost
 
 from loan_default.features import MISSING_INDICATOR_SUFFIX
 from loan_default.monitoring.contributions import model_contributions
@@ -102,11 +103,15 @@ class ReasonCodeExplainer:
         module = type(unwrap_prior_correction(self.estimator)).__module__
         return XGBOOST_METHOD if module.startswith("xgboost") else TREE_PATH_METHOD
 
-    def grouped_contributions(self, encoded: pd.DataFrame) -> np.ndarray:
-        """Contribution of each source feature (columns ``self.sources``) per row."""
+    def grouped_contributions(
+        self, encoded: pd.DataFrame, matrix: xgboost.DMatrix | None = None
+    ) -> np.ndarray:
+        """Contribution of each source feature (columns ``self.sources``) per row;
+        ``matrix``: the XGBoost matrix of ``encoded``, when the caller has it."""
         if not encoded.columns.equals(self.feature_index):
             encoded = encoded[self.feature_names]
-        contributions = model_contributions(self.estimator, encoded)
+            matrix = None  # built from the columns in another order
+        contributions = model_contributions(self.estimator, encoded, matrix)
         values = contributions.to_numpy(dtype="float64")[:, self._grouped_order]
         return np.add.reduceat(values, self._group_starts, axis=1)
 
@@ -115,13 +120,14 @@ class ReasonCodeExplainer:
         features: pd.DataFrame | Mapping[str, Any],
         encoded: pd.DataFrame,
         top: int,
+        matrix: xgboost.DMatrix | None = None,
     ) -> list[list[dict]]:
         """Per row of ``encoded``, up to ``top`` features with a positive contribution,
         largest first, with the applicant's value of the feature (``None`` when
         missing) taken from ``features`` (a frame, or arrays by column name)."""
         if self.method is None or len(encoded) == 0:
             return [[] for _ in range(len(encoded))]
-        grouped = self.grouped_contributions(encoded)
+        grouped = self.grouped_contributions(encoded, matrix)
         # Whole-matrix steps, then one pass building the dictionaries: per-row
         # Python was most of the cost of explaining a thousand applications.
         order = np.argsort(-grouped, axis=1, kind="stable")[:, :top]

@@ -35,7 +35,7 @@ from loan_default.features import (
     engineered_features,
     sentinel_to_missing,
 )
-from loan_default.monitoring.contributions import xgboost_booster
+from loan_default.monitoring.contributions import xgboost_booster, xgboost_matrix
 from loan_default.schema import (
     APPLICATION_ID,
     MISSING_CATEGORY,
@@ -229,8 +229,12 @@ class PredictionService:
         self, keys: np.ndarray, encoded: pd.DataFrame, features: Any
     ) -> list[dict[str, Any]]:
         # What ChampionModel.score answers, without building its frame.
-        probabilities = self.champion.predict_proba_encoded(encoded)
-        reasons = self.explainer.reason_codes(features, encoded, self.reason_codes)
+        # XGBoost reads one matrix for the probabilities and the reason codes.
+        matrix = xgboost_matrix(self.champion.estimator, encoded)
+        probabilities = self.champion.predict_proba_encoded(encoded, matrix)
+        reasons = self.explainer.reason_codes(
+            features, encoded, self.reason_codes, matrix
+        )
         version = self.champion.model_version
         return [
             {

@@ -46,35 +46,30 @@ def sample_rows(features: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
     return features.sample(n=rows, random_state=seed)
 
 
-def model_contributions(model: object, features: pd.DataFrame) -> pd.DataFrame:
+def model_contributions(
+    model: object, features: pd.DataFrame, matrix: xgboost.DMatrix | None = None
+) -> pd.DataFrame:
     """Contribution of each feature to each row's score (columns = feature names).
 
     ``model`` is an XGBoost classifier or booster, or a fitted scikit-learn
     ``DecisionTreeClassifier``, ``RandomForestClassifier`` or
     ``ExtraTreesClassifier``; ``features`` is the matrix the model itself reads.
+    ``matrix``: ``xgboost_matrix(model, features)``, when the caller has built it.
     """
     model = unwrap_prior_correction(model)
     booster = xgboost_booster(model)
     if booster is not None:
-        # The trees the model predicts with: early stopping's best iteration.
-        trees = _iteration_range(model)
-        if all(dtype == np.float64 for dtype in features.dtypes):
-            # A plain matrix skips xgboost's per-column DataFrame checks and its
-            # name checks (done here against names read once per booster); one
-            # thread: a small matrix is built faster than OpenMP threads start.
-            _check_feature_names(booster, features)
-            values = booster.predict(
-                xgboost.DMatrix(features.to_numpy(), nthread=1),
-                pred_contribs=True,
-                approx_contribs=True,
-                validate_features=False,
-                iteration_range=trees,
-            )
-        else:
+        if matrix is None:
+            matrix = xgboost_matrix(model, features)
+        if matrix is None:  # not all float64: xgboost's DataFrame route
             matrix = xgboost.DMatrix(features, enable_categorical=True)
-            values = booster.predict(
-                matrix, pred_contribs=True, approx_contribs=True, iteration_range=trees
-            )
+        values = booster.predict(
+            matrix,
+            pred_contribs=True,
+            approx_contribs=True,
+            validate_features=False,
+            iteration_range=iteration_range(model),
+        )
         values = values[:, :-1]  # the last column is the bias
         return pd.DataFrame(values, index=features.index, columns=features.columns)
     trees = _sklearn_trees(model)
@@ -87,6 +82,24 @@ def model_contributions(model: object, features: pd.DataFrame) -> pd.DataFrame:
     matrix = features.to_numpy(dtype="float32")
     values = sum(_tree_contributions(tree, matrix) for tree in trees) / len(trees)
     return pd.DataFrame(values, index=features.index, columns=features.columns)
+
+
+def xgboost_matrix(model: object, features: pd.DataFrame) -> xgboost.DMatrix | None:
+    """The DMatrix an XGBoost ``model`` reads for ``features``, to build once for its
+    probabilities and its contributions; None for other models, or when a column is
+    not float64.
+
+    A plain matrix skips xgboost's per-column DataFrame checks; the column names are
+    checked here instead, against the booster's names read once. One thread: a small
+    matrix is built faster than OpenMP threads start.
+    """
+    model = unwrap_prior_correction(model)
+    booster = xgboost_booster(model)
+    if booster is None or not all(dtype == np.float64 for dtype in features.dtypes):
+        return None
+    _check_feature_names(booster, features)
+    missing = getattr(model, "missing", np.nan)
+    return xgboost.DMatrix(features.to_numpy(), missing=missing, nthread=1)
 
 
 _BOOSTER_FEATURE_NAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -120,7 +133,7 @@ def xgboost_booster(model: object) -> xgboost.Booster | None:
     return None
 
 
-def _iteration_range(model: object) -> tuple[int, int]:
+def iteration_range(model: object) -> tuple[int, int]:
     """``(0, best_iteration + 1)`` for a model fitted with early stopping, as its
     ``predict_proba`` uses; ``(0, 0)`` (every tree) otherwise."""
     best = (
