@@ -130,8 +130,11 @@ def test_xgboost_contributions_from_a_matrix_equal_the_frames(champion, built):
     )
 
 
-def test_contributions_check_the_feature_names(champion, built):
+@pytest.mark.parametrize("route", ["matrix", "frame"])
+def test_contributions_check_the_feature_names(champion, built, route):
     encoded = champion.encode(built).rename(columns=lambda name: f"x_{name}")
+    if route == "frame":  # a column that is not float64 takes xgboost's own route
+        encoded = encoded.astype({encoded.columns[0]: "float32"})
     with pytest.raises(ValueError, match="feature_names mismatch"):
         model_contributions(champion.estimator, encoded)
 

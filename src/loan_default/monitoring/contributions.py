@@ -61,13 +61,15 @@ def model_contributions(
     if booster is not None:
         if matrix is None:
             matrix = xgboost_matrix(model, features)
-        if matrix is None:  # not all float64: xgboost's DataFrame route
+        # Not all float64: xgboost's DataFrame route, which checks the names itself.
+        from_frame = matrix is None
+        if from_frame:
             matrix = xgboost.DMatrix(features, enable_categorical=True)
         values = booster.predict(
             matrix,
             pred_contribs=True,
             approx_contribs=True,
-            validate_features=False,
+            validate_features=from_frame,
             iteration_range=iteration_range(model),
         )
         values = values[:, :-1]  # the last column is the bias
