@@ -22,7 +22,7 @@ import pandas as pd
 
 from loan_default.api.explain import ReasonCodeExplainer
 from loan_default.api.schemas import REQUEST_COLUMNS
-from loan_default.api.settings import resolve_champion_file
+from loan_default.api.settings import ApiSettings, resolve_champion_file
 from loan_default.champion import ChampionModel
 from loan_default.features import (
     ANOMALY_SUFFIX,
@@ -124,7 +124,7 @@ class PredictionService:
         self,
         champion: ChampionModel,
         reason_codes: int,
-        large_batch_rows: int = 64,
+        large_batch_rows: int = ApiSettings.inline_batch_applications,
         large_batch_threads: int = 1,
     ) -> None:
         self.champion = champion
