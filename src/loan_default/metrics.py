@@ -114,3 +114,27 @@ def evaluate_predictions(
         **calibration_metrics(y_true, probability),
         **threshold_metrics(y_true, probability, threshold),
     }
+
+
+EVALUATION_COLUMNS = {
+    "roc_auc": "AUC",
+    "accuracy": "Accuracy",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1 Score",
+    "flagged_share": "Flagged share",
+    "gini": "Gini",
+    "ks": "KS",
+    "pr_auc": "PR AUC",
+    "brier": "Brier score",
+    "log_loss": "Log loss",
+    "operating_threshold": "Operating threshold",
+    "operating_accuracy": "Accuracy at threshold",
+    "operating_precision": "Precision at threshold",
+    "operating_recall": "Recall at threshold",
+    "operating_f1": "F1 at threshold",
+    "operating_flagged_share": "Flagged share at threshold",
+    "expected_cost": "Expected cost per applicant",
+}
+"""Metric keys to the columns of evaluation_results.csv, in column order. The first
+six (at the 0.5 threshold) are the origin project's columns."""

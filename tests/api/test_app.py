@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 
 from loan_default.api import create_app
 from loan_default.api.schemas import request_records
-from tests.api.conftest import MAX_APPLICATIONS, MAX_BODY_BYTES, THRESHOLD, settings
+from tests.api.conftest import MAX_APPLICATIONS, MAX_BODY_BYTES, settings
+from tests.conftest import THRESHOLD
 
 
 def post(client: TestClient, body: object):

@@ -18,8 +18,8 @@ from loan_default import features as feature_module
 from loan_default.api.schemas import Application, request_records
 from loan_default.api.service import PredictionService, application_frame
 from loan_default.features import _ratio, clean_application
-from loan_default.monitoring.contributions import model_contributions
-from loan_default.pipelines.modelling.calibration import PriorCorrectedClassifier
+from loan_default.model.calibration import PriorCorrectedClassifier
+from loan_default.model.explanations import model_contributions
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from loan_default.api.schemas import (
 )
 from loan_default.api.service import PredictionService, load_champion
 from loan_default.api.settings import ApiSettings
-from loan_default.champion import ChampionModel
+from loan_default.model.champion import ChampionModel
 from loan_default.schema import APPLICATION_ID
 
 logger = logging.getLogger(__name__)

@@ -20,10 +20,8 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from loan_default.api.explain import ReasonCodeExplainer
 from loan_default.api.schemas import REQUEST_COLUMNS
 from loan_default.api.settings import ApiSettings, resolve_champion_file
-from loan_default.champion import ChampionModel
 from loan_default.features import (
     ANOMALY_SUFFIX,
     HAS_PREVIOUS_APPLICATION,
@@ -35,7 +33,9 @@ from loan_default.features import (
     engineered_features,
     sentinel_to_missing,
 )
-from loan_default.monitoring.contributions import xgboost_booster, xgboost_matrix
+from loan_default.model.champion import ChampionModel
+from loan_default.model.explanations import ReasonCodeExplainer
+from loan_default.model.xgboost_adapter import xgboost_booster, xgboost_matrix
 from loan_default.schema import (
     APPLICATION_ID,
     MISSING_CATEGORY,

@@ -13,6 +13,7 @@ Pure functions, each tested on its own, that the ``monitoring`` pipeline wires:
 ``monitor_batch`` runs them all on one batch.
 """
 
+from loan_default.model.explanations import model_contributions, sample_rows
 from loan_default.monitoring.alerts import (
     Alert,
     MonitoringActAlertError,
@@ -21,7 +22,6 @@ from loan_default.monitoring.alerts import (
     validate_rules,
 )
 from loan_default.monitoring.batch import monitor_batch
-from loan_default.monitoring.contributions import model_contributions, sample_rows
 from loan_default.monitoring.drift import (
     categorical_psi,
     feature_drift,

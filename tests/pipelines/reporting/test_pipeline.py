@@ -12,7 +12,7 @@ import yaml
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from loan_default.champion import SCORE_COLUMNS, ChampionModel
+from loan_default.model.champion import SCORE_COLUMNS, ChampionModel
 from loan_default.pipelines.reporting import create_pipeline
 from loan_default.pipelines.reporting.nodes import (
     stack_predictions,

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from xgboost import XGBClassifier
 
-from loan_default.champion import ChampionModel
 from loan_default.features import build_features, to_model_input
+from loan_default.model.champion import ChampionModel
 from loan_default.pipelines.data_engineering.nodes import (
     fit_feature_transformer,
     split_applicants,

@@ -20,7 +20,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import StandardScaler
 
-from loan_default.pipelines.modelling.calibration import (
+from loan_default.model.calibration import (
     CALIBRATION_METHODS,
     DEFAULT_CALIBRATION,
     unwrap_prior_correction,

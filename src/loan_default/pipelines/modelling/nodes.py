@@ -17,6 +17,10 @@ import pandas as pd
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, StratifiedKFold
 
 from loan_default.metrics import evaluate_predictions
+from loan_default.model.calibration import (
+    DEFAULT_CALIBRATION,
+    PriorCorrectedClassifier,
+)
 from loan_default.pipelines.modelling.algorithms import (
     applied_parameters,
     build_estimator,
@@ -24,10 +28,6 @@ from loan_default.pipelines.modelling.algorithms import (
     positive_class_weight,
     search_space,
     without_early_stopping,
-)
-from loan_default.pipelines.modelling.calibration import (
-    DEFAULT_CALIBRATION,
-    PriorCorrectedClassifier,
 )
 from loan_default.schema import APPLICATION_ID, TARGET
 

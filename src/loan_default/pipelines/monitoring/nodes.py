@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from loan_default.champion import SCORE_COLUMNS, ChampionModel
+from loan_default.metrics import EVALUATION_COLUMNS
+from loan_default.model.champion import SCORE_COLUMNS, ChampionModel
 from loan_default.monitoring import (
     html_report,
     model_contributions,
@@ -23,7 +24,6 @@ from loan_default.monitoring import (
     sample_rows,
 )
 from loan_default.monitoring.alerts import ALERT_COLUMNS, SEVERITIES
-from loan_default.pipelines.reporting.nodes import EVALUATION_COLUMNS
 from loan_default.schema import APPLICATION_ID
 
 logger = logging.getLogger(__name__)

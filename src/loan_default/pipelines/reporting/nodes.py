@@ -15,17 +15,18 @@ import pandas as pd
 from sklearn.inspection import permutation_importance
 
 import loan_default
-from loan_default.champion import (
-    ChampionModel,
-    assign_risk_deciles,
-    risk_decile_edges,
-)
 from loan_default.metrics import (
+    EVALUATION_COLUMNS,
     discrimination_metrics,
     evaluate_predictions,
     threshold_metrics,
 )
-from loan_default.pipelines.modelling.calibration import unwrap_prior_correction
+from loan_default.model.calibration import unwrap_prior_correction
+from loan_default.model.champion import (
+    ChampionModel,
+    assign_risk_deciles,
+    risk_decile_edges,
+)
 from loan_default.schema import APPLICATION, APPLICATION_ID, TARGET
 
 PROBABILITY = "PROBABILITY"
@@ -34,29 +35,6 @@ PREDICTION_COLUMNS = [APPLICATION_ID, TARGET, PROBABILITY]
 THRESHOLD_RULES = ("min_expected_cost", "target_recall")
 ORIGIN_THRESHOLD = 0.5
 """The origin project's fixed threshold, kept for comparison."""
-
-EVALUATION_COLUMNS = {
-    "roc_auc": "AUC",
-    "accuracy": "Accuracy",
-    "precision": "Precision",
-    "recall": "Recall",
-    "f1": "F1 Score",
-    "flagged_share": "Flagged share",
-    "gini": "Gini",
-    "ks": "KS",
-    "pr_auc": "PR AUC",
-    "brier": "Brier score",
-    "log_loss": "Log loss",
-    "operating_threshold": "Operating threshold",
-    "operating_accuracy": "Accuracy at threshold",
-    "operating_precision": "Precision at threshold",
-    "operating_recall": "Recall at threshold",
-    "operating_f1": "F1 at threshold",
-    "operating_flagged_share": "Flagged share at threshold",
-    "expected_cost": "Expected cost per applicant",
-}
-"""Metric keys to the columns of evaluation_results.csv, in column order. The first
-six (at the 0.5 threshold) are the origin project's columns."""
 
 _MAX_EXAMPLES = 5
 

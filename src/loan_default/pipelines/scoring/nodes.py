@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loan_default.champion import ChampionModel
+from loan_default.model.champion import ChampionModel
 from loan_default.schema import APPLICATION, APPLICATION_ID, PREVIOUS_APPLICATION
 from loan_default.synthetic import generate_new_applications
 from loan_default.validation import (

@@ -22,12 +22,12 @@ from kedro.io.core import generate_timestamp
 from kedro_datasets.pickle import PickleDataset
 
 from loan_default.features import build_features
-from loan_default.monitoring.contributions import iteration_range, xgboost_matrix
-from loan_default.pipelines.modelling.calibration import (
+from loan_default.model.calibration import (
     PriorCorrectedClassifier,
     prior_correction,
     unwrap_prior_correction,
 )
+from loan_default.model.xgboost_adapter import iteration_range, xgboost_matrix
 from loan_default.schema import APPLICATION_ID, PREVIOUS_APPLICATION
 
 N_RISK_DECILES = 10

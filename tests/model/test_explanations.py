@@ -6,9 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loan_default.api.explain import ReasonCodeExplainer, source_feature_names
 from loan_default.api.service import PredictionService
-from loan_default.monitoring.contributions import model_contributions
+from loan_default.model.explanations import (
+    ReasonCodeExplainer,
+    model_contributions,
+    source_feature_names,
+)
 
 
 def test_encoded_columns_are_credited_to_their_source_feature(champion):

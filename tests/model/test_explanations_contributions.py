@@ -6,7 +6,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
-from loan_default.monitoring.contributions import model_contributions, sample_rows
+from loan_default.model.explanations import model_contributions, sample_rows
 
 
 @pytest.fixture(scope="module")

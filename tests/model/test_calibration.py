@@ -9,16 +9,16 @@ import xgboost
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.tree import DecisionTreeClassifier
 
-from loan_default.monitoring.contributions import model_contributions
+from loan_default.model.calibration import (
+    PriorCorrectedClassifier,
+    prior_correction,
+)
+from loan_default.model.explanations import model_contributions
 from loan_default.pipelines.modelling.algorithms import (
     AlgorithmConfigError,
     core_estimator,
     positive_class_weight,
     validate_algorithm_block,
-)
-from loan_default.pipelines.modelling.calibration import (
-    PriorCorrectedClassifier,
-    prior_correction,
 )
 from loan_default.pipelines.modelling.nodes import (
     PROBABILITY,

@@ -11,14 +11,14 @@ import pytest
 from kedro.io import Version
 from sklearn.linear_model import LogisticRegression
 
-from loan_default.champion import (
+from loan_default.features import FeatureTransformer, build_features
+from loan_default.model.champion import (
     SCORE_COLUMNS,
     ChampionModel,
     ChampionModelDataset,
     assign_risk_deciles,
     risk_decile_edges,
 )
-from loan_default.features import FeatureTransformer, build_features
 from loan_default.synthetic import generate_loan_data
 from tests.pipelines.reporting.conftest import make_applicant_features
 from tests.project import project_parameters

@@ -1,0 +1,98 @@
+"""Fixtures shared across the suite: small champions trained in seconds on
+generated data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import xgboost
+from kedro.io import Version
+from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
+
+from loan_default.features import FeatureTransformer, build_features
+from loan_default.model.champion import (
+    ChampionModel,
+    ChampionModelDataset,
+    risk_decile_edges,
+)
+from loan_default.schema import TARGET
+from loan_default.synthetic import generate_loan_data
+from tests.project import project_parameters
+
+THRESHOLD = 0.3
+
+
+@pytest.fixture(scope="session")
+def raw_data():
+    return generate_loan_data(1500, seed=11)
+
+
+@pytest.fixture(scope="session")
+def new_applications(raw_data) -> pd.DataFrame:
+    """Applications to score: raw rows without TARGET."""
+    return raw_data.application.drop(columns=[TARGET]).iloc[:200]
+
+
+def _champion(raw_data, estimator, algorithm: str) -> ChampionModel:
+    parameters = project_parameters()
+    features = build_features(
+        raw_data.application,
+        raw_data.previous_application,
+        parameters["cleaning"],
+        parameters["features"],
+    )
+    transformer = FeatureTransformer(
+        parameters["transformer"]["min_category_frequency"]
+    ).fit(features)
+    encoded = transformer.transform(features)
+    estimator.fit(encoded, features[TARGET])
+    return ChampionModel(
+        transformer=transformer,
+        estimator=estimator,
+        threshold=THRESHOLD,
+        risk_decile_edges=risk_decile_edges(estimator.predict_proba(encoded)[:, 1]),
+        metadata={
+            "model_version": "test-version",
+            "algorithm": algorithm,
+            "feature_names": list(transformer.feature_names_out_),
+            "metrics_test": {"AUC": 0.7, "Brier score": float("nan")},
+            "data_source": {"kind": "synthetic", "seed": 11},
+            "training_date": "2025-01-01",
+        },
+        feature_parameters={
+            "cleaning": parameters["cleaning"],
+            "features": parameters["features"],
+        },
+    )
+
+
+@pytest.fixture(scope="session")
+def champion(raw_data) -> ChampionModel:
+    estimator = xgboost.XGBClassifier(
+        n_estimators=40, max_depth=3, learning_rate=0.2, n_jobs=1, random_state=0
+    )
+    return _champion(raw_data, estimator, "xgboost")
+
+
+@pytest.fixture(scope="session")
+def tree_champion(raw_data) -> ChampionModel:
+    estimator = DecisionTreeClassifier(max_depth=4, min_samples_leaf=30, random_state=0)
+    return _champion(raw_data, estimator, "decision_tree")
+
+
+@pytest.fixture(scope="session")
+def logistic_champion(raw_data) -> ChampionModel:
+    return _champion(raw_data, LogisticRegression(max_iter=300), "logistic")
+
+
+@pytest.fixture(scope="session")
+def saved_champion(champion, tmp_path_factory) -> Path:
+    """The versioned dataset folder, as ``kedro run`` leaves it."""
+    folder = tmp_path_factory.mktemp("models") / "champion_model.pkl"
+    ChampionModelDataset(
+        filepath=str(folder), backend="joblib", version=Version(None, None)
+    ).save(champion)
+    return folder
