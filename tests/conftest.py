@@ -13,11 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
 from loan_default.features import FeatureTransformer, build_features
-from loan_default.model.champion import (
-    ChampionModel,
-    ChampionModelDataset,
-    risk_decile_edges,
-)
+from loan_default.model.scoring_model import ScoringModel, ScoringModelDataset
 from loan_default.schema import TARGET
 from loan_default.synthetic import generate_loan_data
 from tests.project import project_parameters
@@ -36,7 +32,8 @@ def new_applications(raw_data) -> pd.DataFrame:
     return raw_data.application.drop(columns=[TARGET]).iloc[:200]
 
 
-def _champion(raw_data, estimator, algorithm: str) -> ChampionModel:
+def _champion(raw_data, estimator, algorithm: str) -> ScoringModel:
+    """A model fitted as modelling fits one, on the raw tables' features."""
     parameters = project_parameters()
     features = build_features(
         raw_data.application,
@@ -47,30 +44,29 @@ def _champion(raw_data, estimator, algorithm: str) -> ChampionModel:
     transformer = FeatureTransformer(
         parameters["transformer"]["min_category_frequency"]
     ).fit(features)
-    encoded = transformer.transform(features)
-    estimator.fit(encoded, features[TARGET])
-    return ChampionModel(
+    estimator.fit(transformer.transform(features), features[TARGET])
+    model = ScoringModel(
         transformer=transformer,
         estimator=estimator,
-        threshold=THRESHOLD,
-        risk_decile_edges=risk_decile_edges(estimator.predict_proba(encoded)[:, 1]),
-        metadata={
-            "model_version": "test-version",
-            "algorithm": algorithm,
-            "feature_names": list(transformer.feature_names_out_),
-            "metrics_test": {"AUC": 0.7, "Brier score": float("nan")},
-            "data_source": {"kind": "synthetic", "seed": 11},
-            "training_date": "2025-01-01",
-        },
         feature_parameters={
             "cleaning": parameters["cleaning"],
             "features": parameters["features"],
         },
+        metadata={
+            "model_version": "test-version",
+            "algorithm": algorithm,
+            "estimator": type(estimator).__name__,
+            "metrics_test": {"AUC": 0.7, "Brier score": float("nan")},
+            "data_source": {"kind": "synthetic", "seed": 11},
+            "training_date": "2025-01-01",
+        },
     )
+    reference = model.predict_proba(raw_data.application, raw_data.previous_application)
+    return model.with_decision_rule(THRESHOLD, reference)
 
 
 @pytest.fixture(scope="session")
-def champion(raw_data) -> ChampionModel:
+def champion(raw_data) -> ScoringModel:
     estimator = xgboost.XGBClassifier(
         n_estimators=40, max_depth=3, learning_rate=0.2, n_jobs=1, random_state=0
     )
@@ -78,13 +74,13 @@ def champion(raw_data) -> ChampionModel:
 
 
 @pytest.fixture(scope="session")
-def tree_champion(raw_data) -> ChampionModel:
+def tree_champion(raw_data) -> ScoringModel:
     estimator = DecisionTreeClassifier(max_depth=4, min_samples_leaf=30, random_state=0)
     return _champion(raw_data, estimator, "decision_tree")
 
 
 @pytest.fixture(scope="session")
-def logistic_champion(raw_data) -> ChampionModel:
+def logistic_champion(raw_data) -> ScoringModel:
     return _champion(raw_data, LogisticRegression(max_iter=300), "logistic")
 
 
@@ -92,7 +88,7 @@ def logistic_champion(raw_data) -> ChampionModel:
 def saved_champion(champion, tmp_path_factory) -> Path:
     """The versioned dataset folder, as ``kedro run`` leaves it."""
     folder = tmp_path_factory.mktemp("models") / "champion_model.pkl"
-    ChampionModelDataset(
+    ScoringModelDataset(
         filepath=str(folder), backend="joblib", version=Version(None, None)
     ).save(champion)
     return folder

@@ -51,18 +51,23 @@ class TableSchema:
     key: str
     columns: tuple[ColumnSpec, ...]
 
+    def __post_init__(self) -> None:
+        # A lookup table beside the fields: membership tests run on every request.
+        by_name = {column.name: column for column in self.columns}
+        object.__setattr__(self, "_by_name", by_name)
+
     @property
     def column_names(self) -> list[str]:
         return [column.name for column in self.columns]
 
     def __getitem__(self, name: str) -> ColumnSpec:
-        for column in self.columns:
-            if column.name == name:
-                return column
-        raise KeyError(f"{self.filename} has no column {name!r}")
+        spec = self._by_name.get(name)
+        if spec is None:
+            raise KeyError(f"{self.filename} has no column {name!r}")
+        return spec
 
     def __contains__(self, name: object) -> bool:
-        return any(column.name == name for column in self.columns)
+        return name in self._by_name
 
     def columns_of(self, dtype: str) -> list[str]:
         return [column.name for column in self.columns if column.dtype == dtype]

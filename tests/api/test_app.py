@@ -41,7 +41,7 @@ def test_model_describes_the_champion(client, champion):
     assert card["encoded_features"] == champion.feature_names
     assert "EXT_SOURCE_MEAN" in card["features"]
     assert "TARGET" not in card["raw_fields"]
-    assert card["reason_code_method"].startswith("SHAP")
+    assert card["reason_code_method"].startswith("exact TreeSHAP")
 
 
 def test_predict_full_records(client, records, champion):

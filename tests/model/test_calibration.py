@@ -23,7 +23,6 @@ from loan_default.pipelines.modelling.algorithms import (
 from loan_default.pipelines.modelling.nodes import (
     PROBABILITY,
     fit_model,
-    predict_probability,
     split_features_target,
 )
 from loan_default.schema import TARGET
@@ -87,6 +86,14 @@ def fitted(larger_inputs) -> dict[str, dict[str, tuple]]:
                 MODELLING_OPTIONS,
             )
     return models
+
+
+def predict_probability(model, model_input: pd.DataFrame) -> pd.DataFrame:
+    """TARGET and the model's probability of each model-input row."""
+    features, target = split_features_target(model_input, "test")
+    return pd.DataFrame(
+        {TARGET: target, PROBABILITY: model.predict_proba(features)[:, 1]}
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)

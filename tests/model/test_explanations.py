@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loan_default.api.service import PredictionService
 from loan_default.model.explanations import (
     ReasonCodeExplainer,
     model_contributions,
@@ -40,7 +39,7 @@ def test_grouped_contributions_keep_each_rows_total(which, request, new_applicat
     explainer = ReasonCodeExplainer(
         model.estimator, model.transformer, model.feature_names
     )
-    features = model.build_features(new_applications.iloc[:25])
+    features = model.features(new_applications.iloc[:25])
     encoded = model.transformer.transform(features)
     grouped = explainer.grouped_contributions(encoded)
     ungrouped = model_contributions(model.estimator, encoded[model.feature_names])
@@ -53,12 +52,12 @@ def test_reason_codes_are_the_largest_positive_contributions(
     which, request, new_applications
 ):
     model = request.getfixturevalue(which)
-    service = PredictionService(model, reason_codes=3)
-    features = model.build_features(new_applications.iloc[:25])
-    encoded = model.transformer.transform(features)
-    grouped = service.explainer.grouped_contributions(encoded)
-    codes = service.explainer.reason_codes(features, encoded, top=3)
-    assert service.explainer.method is not None
+    explainer = model.explainer
+    features = model.features(new_applications.iloc[:25])
+    encoded = model.encode(features)
+    grouped = explainer.grouped_contributions(encoded)
+    codes = explainer.reason_codes(features, encoded, top=3)
+    assert explainer.method is not None
     for row, row_codes in enumerate(codes):
         positive = np.sort(grouped[row][grouped[row] > 0])[::-1][:3]
         np.testing.assert_allclose([c["contribution"] for c in row_codes], positive)
@@ -75,10 +74,8 @@ def test_reason_codes_are_the_largest_positive_contributions(
 def test_models_without_a_contribution_method_get_no_reason_codes(
     logistic_champion, new_applications
 ):
-    service = PredictionService(logistic_champion, reason_codes=5)
-    assert service.explainer.method is None
-    predictions = service.predict(
-        [{"SK_ID_CURR": 1}, {"SK_ID_CURR": 2, "EXT_SOURCE_2": 0.3}]
+    assert logistic_champion.explainer.method is None
+    scored = logistic_champion.score(
+        [{"SK_ID_CURR": 1}, {"SK_ID_CURR": 2, "EXT_SOURCE_2": 0.3}], reason_codes=5
     )
-    assert [p["reason_codes"] for p in predictions] == [[], []]
-    assert service.model_card()["reason_code_method"] is None
+    assert scored.reason_codes == [[], []]

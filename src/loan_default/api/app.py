@@ -33,7 +33,7 @@ from loan_default.api.schemas import (
 )
 from loan_default.api.service import PredictionService, load_champion
 from loan_default.api.settings import ApiSettings
-from loan_default.model.champion import ChampionModel
+from loan_default.model.scoring_model import ScoringModel
 from loan_default.schema import APPLICATION_ID
 
 logger = logging.getLogger(__name__)
@@ -283,7 +283,7 @@ def _validated_records(
 
 
 def create_app(
-    settings: ApiSettings | None = None, champion: ChampionModel | None = None
+    settings: ApiSettings | None = None, champion: ScoringModel | None = None
 ) -> FastAPI:
     """The API. ``champion`` given: served as is; otherwise loaded from
     ``settings.model_path`` in the background at start-up."""
@@ -292,7 +292,7 @@ def create_app(
     request_model = build_request_model(settings.max_applications)
     state = _ServingState()
 
-    def prepare(model: ChampionModel | None) -> PredictionService:
+    def prepare(model: ScoringModel | None) -> PredictionService:
         model = model if model is not None else load_champion(settings.model_path)
         return PredictionService(
             model,

@@ -1,19 +1,18 @@
-"""Per-applicant feature contributions to the score, for importance stability.
+"""Per-applicant feature contributions to the score: reason codes and importance.
 
-- XGBoost: the booster's own tree-path contributions (``pred_contribs=True`` with
-  ``approx_contribs=True``), on the margin (log-odds) scale. Exact SHAP costs
-  about twenty times as much (5,000 rows, 400 trees of depth 4: 12 s against
-  0.6 s), and ranking features is all stability needs.
-- scikit-learn decision trees and forests: tree-path contributions (Saabas): walking
-  an applicant down a tree, each split's change in the positive-class share is
-  credited to the split's feature; a forest averages its trees. Contributions plus
-  the root share add up to ``predict_proba`` exactly. They are cheaper than exact
-  SHAP and need no extra dependency; like SHAP they rank the features driving the
-  score, which is all stability needs (not a per-applicant explanation). Unlike
-  permutation importance they need no labels, so they work on unlabelled batches.
+- XGBoost, reason codes: the booster's exact TreeSHAP (``pred_contribs=True``), on
+  the margin (log-odds) scale; the contributions plus the bias add up to the
+  applicant's log-odds.
+- XGBoost, monitoring's importance ranking: the booster's tree-path (Saabas)
+  approximation (``approx_contribs=True``), much cheaper on thousands of rows, and
+  ranking features is all stability needs.
+- scikit-learn decision trees and forests: tree-path (Saabas) contributions:
+  walking an applicant down a tree, each split's change in the positive-class share
+  is credited to the split's feature; a forest averages its trees. Contributions plus
+  the root share add up to ``predict_proba`` exactly. They run in sparse matrix
+  products over the decision paths, with no per-row Python, and unlike permutation
+  importance they need no labels.
 
-Both are Saabas contributions; the scikit-learn ones run in sparse matrix products
-over the decision paths, with no per-row Python.
 A mean over a random sample of rows (``sample_rows``) estimates the mean absolute
 contribution well enough for ranking, at a fraction of the cost.
 
@@ -54,7 +53,10 @@ def sample_rows(features: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
 
 
 def model_contributions(
-    model: object, features: pd.DataFrame, matrix: xgboost.DMatrix | None = None
+    model: object,
+    features: pd.DataFrame,
+    matrix: xgboost.DMatrix | None = None,
+    exact: bool = False,
 ) -> pd.DataFrame:
     """Contribution of each feature to each row's score (columns = feature names).
 
@@ -62,6 +64,8 @@ def model_contributions(
     ``DecisionTreeClassifier``, ``RandomForestClassifier`` or
     ``ExtraTreesClassifier``; ``features`` is the matrix the model itself reads.
     ``matrix``: ``xgboost_matrix(model, features)``, when the caller has built it.
+    ``exact``: XGBoost's exact TreeSHAP instead of its tree-path approximation
+    (scikit-learn trees always give tree-path contributions).
     """
     model = unwrap_prior_correction(model)
     booster = xgboost_booster(model)
@@ -75,7 +79,7 @@ def model_contributions(
         values = booster.predict(
             matrix,
             pred_contribs=True,
-            approx_contribs=True,
+            approx_contribs=not exact,
             validate_features=from_frame,
             iteration_range=iteration_range(model),
         )
@@ -123,7 +127,10 @@ def _tree_contributions(tree: object, matrix: np.ndarray) -> np.ndarray:
 
 # --- reason codes ---------------------------------------------------------------
 
-XGBOOST_METHOD = "SHAP values of the XGBoost booster (pred_contribs), log-odds scale"
+XGBOOST_METHOD = "exact TreeSHAP of the XGBoost booster (pred_contribs), log-odds scale"
+XGBOOST_APPROXIMATE_METHOD = (
+    "tree-path (Saabas) approximation of the XGBoost booster, log-odds scale"
+)
 TREE_PATH_METHOD = "tree-path (Saabas) contributions, probability scale"
 
 
@@ -174,9 +181,14 @@ class ReasonCodeExplainer:
     """Top reason codes of scored applicants; the grouping is computed once."""
 
     def __init__(
-        self, estimator: object, transformer: object, feature_names: list[str]
+        self,
+        estimator: object,
+        transformer: object,
+        feature_names: list[str],
+        exact: bool = True,
     ):
         self.estimator = estimator
+        self.exact = exact
         self.feature_names = list(feature_names)
         # Built once: an encoded frame with these columns skips the reordering.
         self.feature_index = pd.Index(self.feature_names)
@@ -200,8 +212,9 @@ class ReasonCodeExplainer:
             model_contributions(self.estimator, probe)
         except TypeError:
             return None
-        module = type(unwrap_prior_correction(self.estimator)).__module__
-        return XGBOOST_METHOD if module.startswith("xgboost") else TREE_PATH_METHOD
+        if xgboost_booster(self.estimator) is None:
+            return TREE_PATH_METHOD
+        return XGBOOST_METHOD if self.exact else XGBOOST_APPROXIMATE_METHOD
 
     def grouped_contributions(
         self, encoded: pd.DataFrame, matrix: xgboost.DMatrix | None = None
@@ -211,7 +224,9 @@ class ReasonCodeExplainer:
         if not encoded.columns.equals(self.feature_index):
             encoded = encoded[self.feature_names]
             matrix = None  # built from the columns in another order
-        contributions = model_contributions(self.estimator, encoded, matrix)
+        contributions = model_contributions(
+            self.estimator, encoded, matrix, exact=self.exact
+        )
         values = contributions.to_numpy(dtype="float64")[:, self._grouped_order]
         return np.add.reduceat(values, self._group_starts, axis=1)
 

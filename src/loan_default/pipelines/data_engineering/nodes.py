@@ -103,6 +103,22 @@ def split_applicants(
     )
 
 
+def applications_of_split(
+    application_validated: pd.DataFrame, split_features: pd.DataFrame
+) -> pd.DataFrame:
+    """The validated raw applications of one split, in the split's order: what
+    evaluation scores end to end through the inference object."""
+    rows = pd.Index(application_validated[APPLICATION_ID]).get_indexer(
+        split_features[APPLICATION_ID]
+    )
+    if (rows < 0).any():
+        raise ValueError(
+            "application_validated lacks applicants of the split: the two come from "
+            "different runs; run `kedro run` again"
+        )
+    return application_validated.iloc[rows].reset_index(drop=True)
+
+
 def fit_feature_transformer(
     train: pd.DataFrame, transformer: dict[str, Any]
 ) -> FeatureTransformer:

@@ -12,7 +12,12 @@ from loan_default.features import (
     to_model_input,
 )
 
-from .nodes import fit_feature_transformer, split_applicants, validate_raw_data
+from .nodes import (
+    applications_of_split,
+    fit_feature_transformer,
+    split_applicants,
+    validate_raw_data,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -69,6 +74,15 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "feature_transformer",
                 name="fit_feature_transformer",
             ),
+            *[
+                Node(
+                    applications_of_split,
+                    ["application_validated", f"features_{part}"],
+                    f"application_{part}",
+                    name=f"select_{part}_applications",
+                )
+                for part in ("validation", "test")
+            ],
             *[
                 Node(
                     to_model_input,

@@ -7,6 +7,7 @@ parameters block (see ``algorithms.py``).
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import logging
 import time
 from collections.abc import Mapping
@@ -16,10 +17,27 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, StratifiedKFold
 
-from loan_default.metrics import evaluate_predictions
+import loan_default
+from loan_default.features import FeatureTransformer
+from loan_default.metrics import (
+    EVALUATION_COLUMNS,
+    evaluate_predictions,
+    threshold_metrics,
+)
 from loan_default.model.calibration import (
     DEFAULT_CALIBRATION,
     PriorCorrectedClassifier,
+)
+from loan_default.model.decision_rule import (
+    PROBABILITY,
+    expected_cost_per_applicant,
+    labels_and_scores,
+    select_operating_threshold,
+)
+from loan_default.model.scoring_model import (
+    DECISION,
+    RISK_DECILE,
+    ScoringModel,
 )
 from loan_default.pipelines.modelling.algorithms import (
     applied_parameters,
@@ -33,7 +51,9 @@ from loan_default.schema import APPLICATION_ID, TARGET
 
 logger = logging.getLogger(__name__)
 
-PROBABILITY = "PROBABILITY"
+MODEL = "model"
+ORIGIN_THRESHOLD = 0.5
+"""The origin project's fixed threshold, kept for comparison."""
 SCORING = "roc_auc"
 _MAX_EXAMPLES = 5
 
@@ -271,38 +291,246 @@ def _single_threaded(model: Any) -> Any:
     return single
 
 
-def predict_probability(model: Any, model_input: pd.DataFrame) -> pd.DataFrame:
-    """``SK_ID_CURR``, ``TARGET`` and the model's probability of default per row."""
-    features, _ = split_features_target(model_input, "validation/test")
-    expected = getattr(model, "feature_names_in_", None)
-    if expected is not None:
-        _check_same_features(features, list(expected), "validation/test")
-    probability = _single_threaded(model).predict_proba(features)[:, 1]
+def assemble_model(
+    estimator: Any,
+    feature_transformer: FeatureTransformer,
+    fit_summary: dict[str, Any],
+    cleaning: dict[str, Any],
+    features: dict[str, Any],
+) -> ScoringModel:
+    """The inference object of one algorithm: the feature path training used, the
+    fitted transformer and the fitted (calibrated) estimator. Its decision rule is
+    set from validation scores afterwards."""
+    return ScoringModel(
+        transformer=feature_transformer,
+        estimator=_single_threaded(estimator),
+        feature_parameters={"cleaning": cleaning, "features": features},
+        metadata={
+            "estimator": fit_summary["estimator"],
+            "calibration": fit_summary["calibration"]["method"],
+            "n_features": len(feature_transformer.feature_names_out_),
+        },
+    )
+
+
+def predict_applications(
+    model: ScoringModel,
+    applications: pd.DataFrame,
+    previous_application: pd.DataFrame,
+) -> pd.DataFrame:
+    """``SK_ID_CURR``, ``TARGET`` and the probability of default of each raw
+    application, scored end to end by the inference object."""
+    probability = model.predict_proba(applications, previous_application)
     return pd.DataFrame(
         {
-            APPLICATION_ID: model_input[APPLICATION_ID].to_numpy(),
-            TARGET: model_input[TARGET].astype("int64").to_numpy(),
-            PROBABILITY: probability.astype("float64"),
+            APPLICATION_ID: applications[APPLICATION_ID].to_numpy(dtype="int64"),
+            TARGET: applications[TARGET].to_numpy(dtype="int64"),
+            PROBABILITY: probability,
         }
     )
+
+
+def choose_operating_threshold(
+    predictions_validation: pd.DataFrame, threshold_options: dict[str, Any]
+) -> float:
+    """The operating threshold of one algorithm, chosen on the validation split."""
+    labels, scores = labels_and_scores(predictions_validation, "predictions_validation")
+    return select_operating_threshold(labels, scores, threshold_options)
+
+
+def set_decision_rule(
+    model: ScoringModel,
+    operating_threshold: float,
+    predictions_validation: pd.DataFrame,
+) -> ScoringModel:
+    """The complete inference object: it decides at the operating threshold and
+    cuts risk deciles on the validation scores (a tenth of them in each)."""
+    return model.with_decision_rule(
+        operating_threshold, predictions_validation[PROBABILITY].to_numpy()
+    )
+
+
+def score_applications(
+    model: ScoringModel,
+    applications: pd.DataFrame,
+    previous_application: pd.DataFrame,
+) -> pd.DataFrame:
+    """``SK_ID_CURR``, ``TARGET``, probability, decision and risk decile of each raw
+    application, as batch scoring and the API would answer."""
+    scores = model.score(applications, previous_application).scores
+    return pd.DataFrame(
+        {
+            APPLICATION_ID: scores[APPLICATION_ID].to_numpy(),
+            TARGET: applications[TARGET].to_numpy(dtype="int64"),
+            PROBABILITY: scores[PROBABILITY].to_numpy(),
+            DECISION: scores[DECISION].to_numpy(),
+            RISK_DECILE: scores[RISK_DECILE].to_numpy(),
+        }
+    )
+
+
+def _evaluate_split(
+    predictions: pd.DataFrame,
+    operating_threshold: float,
+    threshold_options: dict[str, Any],
+    what: str,
+) -> dict[str, float]:
+    """Metrics at 0.5 (as the origin reported) and at the operating threshold, with
+    the expected cost of the operating decisions."""
+    labels, scores = labels_and_scores(predictions, what)
+    at_origin = evaluate_predictions(labels, scores, threshold=ORIGIN_THRESHOLD)
+    at_operating = threshold_metrics(labels, scores, operating_threshold)
+    evaluation = {key: at_origin[key] for key in at_origin if key != "threshold"}
+    evaluation.update(
+        {f"operating_{key}": value for key, value in at_operating.items()}
+    )
+    evaluation["expected_cost"] = expected_cost_per_applicant(
+        labels, scores >= operating_threshold, threshold_options
+    )
+    return evaluation
 
 
 def evaluate_model(
     predictions_validation: pd.DataFrame,
     predictions_test: pd.DataFrame,
     fit_summary: dict[str, Any],
-    modelling_options: dict[str, Any],
+    operating_threshold: float,
+    threshold_options: dict[str, Any],
 ) -> dict[str, Any]:
-    """Metrics on validation and test at the comparison threshold, plus the fit summary."""
-    threshold = modelling_options["evaluation_threshold"]
+    """Metrics on validation (which chooses the champion) and test (which only
+    reports), plus the fit summary."""
     return {
-        "validation": evaluate_predictions(
-            predictions_validation[TARGET],
-            predictions_validation[PROBABILITY],
-            threshold,
+        "validation": _evaluate_split(
+            predictions_validation,
+            operating_threshold,
+            threshold_options,
+            "predictions_validation",
         ),
-        "test": evaluate_predictions(
-            predictions_test[TARGET], predictions_test[PROBABILITY], threshold
+        "test": _evaluate_split(
+            predictions_test, operating_threshold, threshold_options, "predictions_test"
         ),
         **fit_summary,
     }
+
+
+def _evaluation_table(
+    metrics_by_algorithm: Mapping[str, Mapping[str, Any]], split: str
+) -> pd.DataFrame:
+    rows = []
+    for algorithm, metrics in sorted(metrics_by_algorithm.items()):
+        evaluation = metrics[split]
+        missing = [key for key in EVALUATION_COLUMNS if key not in evaluation]
+        if missing:
+            raise ValueError(f"{algorithm}.metrics.{split}: missing metrics {missing}")
+        rows.append(
+            {
+                MODEL: algorithm,
+                **{label: evaluation[key] for key, label in EVALUATION_COLUMNS.items()},
+            }
+        )
+    return pd.DataFrame(rows, columns=[MODEL, *EVALUATION_COLUMNS.values()])
+
+
+def tabulate_validation_metrics(**metrics_by_algorithm: dict) -> pd.DataFrame:
+    """validation_results.csv: one row per algorithm on the validation split."""
+    return _evaluation_table(metrics_by_algorithm, "validation")
+
+
+def tabulate_test_metrics(**metrics_by_algorithm: dict) -> pd.DataFrame:
+    """evaluation_results.csv: one row per algorithm on the test split."""
+    return _evaluation_table(metrics_by_algorithm, "test")
+
+
+def _ranking_criteria(
+    champion_options: dict, columns: pd.Index
+) -> list[tuple[str, bool]]:
+    criteria = champion_options.get("rank_by")
+    if not isinstance(criteria, list) or not criteria:
+        raise ValueError(
+            "parameters champion.rank_by: expected a non-empty list of "
+            f"{{metric, higher_is_better}}, got {criteria!r}"
+        )
+    parsed = []
+    for position, criterion in enumerate(criteria):
+        metric = criterion.get("metric") if isinstance(criterion, dict) else None
+        higher = (
+            criterion.get("higher_is_better") if isinstance(criterion, dict) else None
+        )
+        if metric not in columns or not isinstance(higher, bool):
+            raise ValueError(
+                f"parameters champion.rank_by[{position}]: expected a metric among "
+                f"{[c for c in columns if c != MODEL]} and higher_is_better true or "
+                f"false, got {criterion!r}"
+            )
+        parsed.append((metric, higher))
+    return parsed
+
+
+def select_champion(evaluation_results: pd.DataFrame, champion_options: dict) -> str:
+    """The algorithm ranked first by ``champion.rank_by``.
+
+    Metrics are compared rounded to ``champion.decimals``; equal values fall to the
+    next criterion, and a tie on every criterion goes to the alphabetically first
+    algorithm, so the choice is reproducible.
+    """
+    if evaluation_results.empty:
+        raise ValueError("evaluation_results: no algorithm to choose from")
+    criteria = _ranking_criteria(champion_options, evaluation_results.columns)
+    decimals = champion_options.get("decimals")
+    if not isinstance(decimals, int) or isinstance(decimals, bool) or decimals < 0:
+        raise ValueError(
+            f"parameters champion.decimals: expected an integer >= 0, got {decimals!r}"
+        )
+    keys = pd.DataFrame({MODEL: evaluation_results[MODEL].astype(str)})
+    for position, (metric, higher_is_better) in enumerate(criteria):
+        rounded = evaluation_results[metric].astype("float64").round(decimals)
+        keys[f"key_{position}"] = -rounded if higher_is_better else rounded
+    ranked = keys.sort_values([*keys.columns[1:], MODEL], na_position="last")
+    return str(ranked[MODEL].iloc[0])
+
+
+def build_champion_model(
+    champion_name: str,
+    validation_results: pd.DataFrame,
+    evaluation_results: pd.DataFrame,
+    data_source: dict[str, Any],
+    champion_options: dict[str, Any],
+    **models: ScoringModel,
+) -> ScoringModel:
+    """The deployable artifact: the chosen algorithm's inference object with where
+    it came from and how it was chosen. Its model version is stamped when it is
+    saved."""
+    if champion_name not in models:
+        raise ValueError(
+            f"champion {champion_name!r} has no fitted model; models: {sorted(models)}"
+        )
+
+    def metrics_of(table: pd.DataFrame) -> dict[str, float]:
+        row = table.loc[table[MODEL] == champion_name].drop(columns=MODEL)
+        return {column: float(value) for column, value in row.iloc[0].items()}
+
+    now = dt.datetime.now(dt.UTC)
+    return models[champion_name].with_metadata(
+        algorithm=champion_name,
+        chosen_by=champion_rule_description(champion_options),
+        operating_threshold=models[champion_name].threshold,
+        data_source=data_source,
+        metrics_validation=metrics_of(validation_results),
+        metrics_test=metrics_of(evaluation_results),
+        training_date=now.date().isoformat(),
+        created_at=now.isoformat(timespec="seconds"),
+        package_version=loan_default.__version__,
+    )
+
+
+def champion_rule_description(champion_options: dict[str, Any]) -> str:
+    """How the champion is chosen, in words, for the artifact and the report."""
+    criteria = ", then ".join(
+        f"{'highest' if c['higher_is_better'] else 'lowest'} {c['metric']}"
+        for c in champion_options["rank_by"]
+    )
+    return (
+        f"on the validation split: {criteria} (to {champion_options['decimals']} "
+        "decimals; a tie on every criterion goes to the alphabetically first "
+        "algorithm). The test split only reports."
+    )

@@ -6,27 +6,53 @@ from collections.abc import Iterable
 
 from kedro.pipeline import Node, Pipeline
 
-from loan_default.pipelines.modelling.algorithms import (
-    ALGORITHMS_KEY,
-    load_algorithm_blocks,
-)
+from loan_default.pipelines.modelling.algorithms import ALGORITHMS_KEY
 from loan_default.pipelines.modelling.nodes import (
+    assemble_model,
+    build_champion_model,
+    choose_operating_threshold,
     evaluate_model,
     fit_model,
-    predict_probability,
+    predict_applications,
+    score_applications,
+    select_champion,
+    set_decision_rule,
+    tabulate_test_metrics,
+    tabulate_validation_metrics,
 )
 
-MODEL_INPUTS = ("model_input_train", "model_input_validation", "model_input_test")
-"""Datasets shared by every algorithm (produced by the data_engineering pipeline)."""
+SHARED_INPUTS = (
+    "model_input_train",
+    "model_input_validation",
+    "feature_transformer",
+    "application_validation",
+    "application_test",
+    "previous_application_validated",
+)
+"""Datasets every algorithm reads (produced by the data_engineering pipeline)."""
+SHARED_PARAMETERS = (
+    "params:modelling",
+    "params:decision_rule",
+    "params:cleaning",
+    "params:features",
+)
 
 
-def algorithm_names() -> list[str]:
-    """Names of the algorithm blocks in the project's parameters, in written order."""
-    return list(load_algorithm_blocks())
+PUBLISHED = ("model", "predictions_test", "metrics")
+"""Template outputs that other pipelines read: published outside the namespace as
+``<algorithm>_<output>``, since a dataset name with a dot is reserved for reading
+inside its own namespace."""
+
+
+def published(algorithm: str, output: str) -> str:
+    """The name under which ``algorithm``'s ``output`` leaves its namespace."""
+    return f"{algorithm}_{output}"
 
 
 def model_template() -> Pipeline:
-    """One algorithm's pipeline, written once and instantiated per namespace."""
+    """One algorithm's pipeline, written once and instantiated per namespace: fit
+    the estimator, assemble the inference object, choose its decision rule on
+    validation, then score validation and test through that same object."""
     return Pipeline(
         [
             Node(
@@ -37,20 +63,52 @@ def model_template() -> Pipeline:
                     "params:model_options",
                     "params:modelling",
                 ],
-                outputs=["model", "fit_summary"],
+                outputs=["estimator", "fit_summary"],
                 name="fit_model",
             ),
             Node(
-                predict_probability,
-                inputs=["model", "model_input_validation"],
+                assemble_model,
+                inputs=[
+                    "estimator",
+                    "feature_transformer",
+                    "fit_summary",
+                    "params:cleaning",
+                    "params:features",
+                ],
+                outputs="model_without_rule",
+                name="assemble_model",
+            ),
+            Node(
+                predict_applications,
+                inputs=[
+                    "model_without_rule",
+                    "application_validation",
+                    "previous_application_validated",
+                ],
                 outputs="predictions_validation",
                 name="predict_validation",
             ),
             Node(
-                predict_probability,
-                inputs=["model", "model_input_test"],
+                choose_operating_threshold,
+                inputs=["predictions_validation", "params:decision_rule"],
+                outputs="operating_threshold",
+                name="choose_operating_threshold",
+            ),
+            Node(
+                set_decision_rule,
+                inputs=[
+                    "model_without_rule",
+                    "operating_threshold",
+                    "predictions_validation",
+                ],
+                outputs="model",
+                name="set_decision_rule",
+            ),
+            Node(
+                score_applications,
+                inputs=["model", "application_test", "previous_application_validated"],
                 outputs="predictions_test",
-                name="predict_test",
+                name="score_test",
             ),
             Node(
                 evaluate_model,
@@ -58,7 +116,8 @@ def model_template() -> Pipeline:
                     "predictions_validation",
                     "predictions_test",
                     "fit_summary",
-                    "params:modelling",
+                    "operating_threshold",
+                    "params:decision_rule",
                 ],
                 outputs="metrics",
                 name="evaluate_model",
@@ -67,23 +126,67 @@ def model_template() -> Pipeline:
     )
 
 
-def create_pipeline(algorithms: Iterable[str] | None = None, **kwargs) -> Pipeline:
-    """The template once per algorithm block (default: those in the parameters)."""
+def champion_pipeline(names: list[str]) -> Pipeline:
+    """Compare the algorithms on validation and build the deployable champion."""
+    metrics = {name: published(name, "metrics") for name in names}
+    return Pipeline(
+        [
+            Node(
+                tabulate_validation_metrics,
+                inputs=metrics,
+                outputs="validation_results",
+                name="tabulate_validation_metrics",
+            ),
+            Node(
+                tabulate_test_metrics,
+                inputs=metrics,
+                outputs="evaluation_results",
+                name="tabulate_test_metrics",
+            ),
+            Node(
+                select_champion,
+                inputs=["validation_results", "params:champion"],
+                outputs="champion_name",
+                name="select_champion",
+            ),
+            Node(
+                build_champion_model,
+                inputs={
+                    "champion_name": "champion_name",
+                    "validation_results": "validation_results",
+                    "evaluation_results": "evaluation_results",
+                    "data_source": "data_source",
+                    "champion_options": "params:champion",
+                    **{name: published(name, "model") for name in names},
+                },
+                outputs="champion_model",
+                name="build_champion_model",
+            ),
+        ],
+        tags=["modelling"],
+    )
+
+
+def create_pipeline(algorithms: Iterable[str], **kwargs) -> Pipeline:
+    """The template once per algorithm block, then the champion across them."""
     template = model_template()
-    names = list(algorithms) if algorithms is not None else algorithm_names()
-    return sum(
+    # The names of the run's algorithm blocks, passed by the pipeline registry.
+    names = list(algorithms)
+    per_algorithm = sum(
         (
             Pipeline(
                 template,
                 namespace=name,
-                inputs=set(MODEL_INPUTS),
+                inputs=set(SHARED_INPUTS),
                 parameters={
                     "params:model_options": f"params:{ALGORITHMS_KEY}.{name}",
-                    "params:modelling": "params:modelling",
+                    **{parameter: parameter for parameter in SHARED_PARAMETERS},
                 },
+                outputs={output: published(name, output) for output in PUBLISHED},
                 tags=["modelling", name],
             )
             for name in names
         ),
         Pipeline([]),
     )
+    return per_algorithm + champion_pipeline(names)

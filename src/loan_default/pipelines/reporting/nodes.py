@@ -1,12 +1,12 @@
-"""Reporting nodes: compare the algorithms, pick the champion and its threshold.
+"""Reporting nodes: compare the algorithms and explain the champion.
 
-Every metric comes from ``loan_default.metrics``; these nodes only choose, arrange
-and explain. Figures are built in ``plots.py``.
+Modelling chooses the champion and builds it; these nodes only read its outputs,
+arrange and explain. Every metric comes from ``loan_default.metrics``; figures are
+built in ``plots.py``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from typing import Any
 
@@ -14,25 +14,22 @@ import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
 
-import loan_default
-from loan_default.metrics import (
-    EVALUATION_COLUMNS,
-    discrimination_metrics,
-    evaluate_predictions,
-    threshold_metrics,
+from loan_default.metrics import discrimination_metrics
+from loan_default.model.decision_rule import (
+    PREDICTION_COLUMNS,
+    PROBABILITY,
+    costs_of,
+    expected_cost_per_applicant,
+    labels_and_scores,
 )
-from loan_default.model.calibration import unwrap_prior_correction
-from loan_default.model.champion import (
-    ChampionModel,
+from loan_default.model.scoring_model import (
+    ScoringModel,
     assign_risk_deciles,
     risk_decile_edges,
 )
 from loan_default.schema import APPLICATION, APPLICATION_ID, TARGET
 
-PROBABILITY = "PROBABILITY"
 MODEL = "model"
-PREDICTION_COLUMNS = [APPLICATION_ID, TARGET, PROBABILITY]
-THRESHOLD_RULES = ("min_expected_cost", "target_recall")
 ORIGIN_THRESHOLD = 0.5
 """The origin project's fixed threshold, kept for comparison."""
 
@@ -50,166 +47,6 @@ def _require_columns(frame: pd.DataFrame, columns: list[str], what: str) -> None
         )
 
 
-def _labels_and_scores(
-    predictions: pd.DataFrame, what: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """TARGET and PROBABILITY as arrays, or an error naming ``what`` and the values."""
-    _require_columns(predictions, PREDICTION_COLUMNS, what)
-    labels = predictions[TARGET].to_numpy()
-    scores = pd.to_numeric(predictions[PROBABILITY], errors="coerce").to_numpy(
-        dtype="float64", na_value=np.nan
-    )
-    if len(labels) == 0:
-        raise ValueError(f"{what}: no rows")
-    not_binary = ~np.isin(labels, [0, 1])
-    if not_binary.any():
-        examples = pd.unique(labels[not_binary])[:_MAX_EXAMPLES].tolist()
-        raise ValueError(f"{what}: column {TARGET} must hold 0 or 1; found {examples}")
-    outside = ~((scores >= 0) & (scores <= 1))
-    if outside.any():
-        examples = predictions[PROBABILITY][outside].head(_MAX_EXAMPLES).tolist()
-        raise ValueError(
-            f"{what}: column {PROBABILITY} must lie in [0, 1] with no missing "
-            f"values; {int(outside.sum())} rows do not, e.g. {examples}"
-        )
-    return labels.astype("int64"), scores
-
-
-def _costs(threshold_options: dict) -> tuple[float, float]:
-    """(cost of a missed default, cost of a rejected good applicant)."""
-    costs = threshold_options.get("costs") or {}
-    values = []
-    for key in ("missed_default", "rejected_good"):
-        value = costs.get(key)
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            raise ValueError(
-                f"parameters operating_threshold.costs.{key}: expected a number >= 0, "
-                f"got {value!r}"
-            )
-        values.append(float(value))
-    if values[0] + values[1] == 0:
-        raise ValueError(
-            "parameters operating_threshold.costs: missed_default and rejected_good "
-            "are both 0, so every threshold costs the same"
-        )
-    return values[0], values[1]
-
-
-# --- the operating threshold ---------------------------------------------------------
-
-
-def _counts_by_threshold(
-    labels: np.ndarray, scores: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every distinct decision ``flag if score >= threshold``, strictest first.
-
-    Returns the thresholds and, at each, the defaults flagged (true positives) and
-    good applicants flagged (false positives). The first threshold lies just above
-    the highest score: flag nobody.
-    """
-    order = np.argsort(-scores, kind="stable")
-    sorted_scores = scores[order]
-    sorted_labels = labels[order]
-    # Flagging at a score flags every applicant tied with it: keep each tie's end.
-    tie_ends = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(sorted_scores) - 1]
-    flag_nobody = min(float(np.nextafter(sorted_scores[0], np.inf)), 1.0)
-    thresholds = np.r_[flag_nobody, sorted_scores[tie_ends]]
-    true_positives = np.r_[0, np.cumsum(sorted_labels)[tie_ends]]
-    false_positives = np.r_[0, np.cumsum(1 - sorted_labels)[tie_ends]]
-    return thresholds, true_positives, false_positives
-
-
-def select_operating_threshold(
-    labels: Any, scores: Any, threshold_options: dict
-) -> float:
-    """The threshold the rule in ``threshold_options`` picks on these predictions.
-
-    ``min_expected_cost``: minimise missed defaults x ``costs.missed_default`` +
-    rejected good applicants x ``costs.rejected_good``. ``target_recall``: flag as
-    few applicants as possible while catching at least ``target_recall`` of the
-    defaults. Ties go to the higher threshold, which flags fewer applicants.
-    """
-    rule = threshold_options.get("rule")
-    if rule not in THRESHOLD_RULES:
-        raise ValueError(
-            f"parameters operating_threshold.rule: expected one of {THRESHOLD_RULES}, "
-            f"got {rule!r}"
-        )
-    labels = np.asarray(labels, dtype="int64")
-    scores = np.asarray(scores, dtype="float64")
-    thresholds, true_positives, false_positives = _counts_by_threshold(labels, scores)
-    n_defaults = int(labels.sum())
-    if rule == "min_expected_cost":
-        missed_default, rejected_good = _costs(threshold_options)
-        cost = (
-            missed_default * (n_defaults - true_positives)
-            + rejected_good * false_positives
-        )
-        return float(thresholds[int(np.argmin(cost))])
-    target = threshold_options.get("target_recall")
-    if (
-        not isinstance(target, int | float)
-        or isinstance(target, bool)
-        or not 0 < target <= 1
-    ):
-        raise ValueError(
-            "parameters operating_threshold.target_recall: expected a share in "
-            f"(0, 1], got {target!r}"
-        )
-    if n_defaults == 0:
-        raise ValueError(
-            "target_recall needs at least one default among the predictions; "
-            f"all {len(labels)} have {TARGET} = 0"
-        )
-    reaching = np.flatnonzero(true_positives >= target * n_defaults)
-    return float(thresholds[reaching[0]])
-
-
-def choose_operating_threshold(
-    predictions_validation: pd.DataFrame, threshold_options: dict
-) -> float:
-    """The operating threshold of one algorithm, chosen on the validation split."""
-    labels, scores = _labels_and_scores(
-        predictions_validation, "predictions_validation"
-    )
-    return select_operating_threshold(labels, scores, threshold_options)
-
-
-def expected_cost_per_applicant(
-    labels: Any, flagged: Any, threshold_options: dict
-) -> float:
-    """Mean cost of the decisions ``flagged`` (1 = rejected) under the costs."""
-    missed_default, rejected_good = _costs(threshold_options)
-    labels = np.asarray(labels, dtype="int64")
-    flagged = np.asarray(flagged, dtype="int64")
-    missed = (labels == 1) & (flagged == 0)
-    rejected = (labels == 0) & (flagged == 1)
-    return float((missed_default * missed + rejected_good * rejected).mean())
-
-
-# --- evaluation and champion -----------------------------------------------------------
-
-
-def evaluate_on_test(
-    predictions_test: pd.DataFrame,
-    operating_threshold: float,
-    threshold_options: dict,
-) -> dict[str, float]:
-    """Test-split metrics at 0.5 (as the origin reported) and at the operating
-    threshold, with the expected cost of the operating decisions."""
-    labels, scores = _labels_and_scores(predictions_test, "predictions_test")
-    at_origin = evaluate_predictions(labels, scores, threshold=ORIGIN_THRESHOLD)
-    at_operating = threshold_metrics(labels, scores, operating_threshold)
-    evaluation = {key: at_origin[key] for key in at_origin if key != "threshold"}
-    evaluation.update(
-        {f"operating_{key}": value for key, value in at_operating.items()}
-    )
-    evaluation["expected_cost"] = expected_cost_per_applicant(
-        labels, scores >= operating_threshold, threshold_options
-    )
-    return evaluation
-
-
 def collect_by_algorithm(**by_algorithm: Any) -> dict[str, Any]:
     """One dataset per algorithm gathered into ``{algorithm: value}``."""
     return dict(sorted(by_algorithm.items()))
@@ -219,7 +56,7 @@ def stack_predictions(**predictions_by_algorithm: pd.DataFrame) -> pd.DataFrame:
     """Every algorithm's predictions in one long table with a ``model`` column."""
     frames = []
     for algorithm, predictions in sorted(predictions_by_algorithm.items()):
-        _labels_and_scores(predictions, f"{algorithm}.predictions_test")
+        labels_and_scores(predictions, f"{algorithm}.predictions_test")
         frames.append(predictions[PREDICTION_COLUMNS].assign(**{MODEL: algorithm}))
     if not frames:
         raise ValueError("no algorithm's predictions to report on")
@@ -227,147 +64,32 @@ def stack_predictions(**predictions_by_algorithm: pd.DataFrame) -> pd.DataFrame:
     return stacked[[MODEL, *PREDICTION_COLUMNS]]
 
 
-def build_evaluation_table(evaluations: dict[str, dict[str, float]]) -> pd.DataFrame:
-    """evaluation_results.csv: one row per algorithm, columns named for readers."""
-    rows = []
-    for algorithm, evaluation in evaluations.items():
-        missing = [key for key in EVALUATION_COLUMNS if key not in evaluation]
-        if missing:
-            raise ValueError(f"{algorithm}.evaluation: missing metrics {missing}")
-        rows.append(
-            {
-                MODEL: algorithm,
-                **{label: evaluation[key] for key, label in EVALUATION_COLUMNS.items()},
-            }
-        )
-    return pd.DataFrame(rows, columns=[MODEL, *EVALUATION_COLUMNS.values()])
-
-
-def _ranking_criteria(
-    champion_options: dict, columns: pd.Index
-) -> list[tuple[str, bool]]:
-    criteria = champion_options.get("rank_by")
-    if not isinstance(criteria, list) or not criteria:
-        raise ValueError(
-            "parameters champion.rank_by: expected a non-empty list of "
-            f"{{metric, higher_is_better}}, got {criteria!r}"
-        )
-    parsed = []
-    for position, criterion in enumerate(criteria):
-        metric = criterion.get("metric") if isinstance(criterion, dict) else None
-        higher = (
-            criterion.get("higher_is_better") if isinstance(criterion, dict) else None
-        )
-        if metric not in columns or not isinstance(higher, bool):
-            raise ValueError(
-                f"parameters champion.rank_by[{position}]: expected a metric among "
-                f"{[c for c in columns if c != MODEL]} and higher_is_better true or "
-                f"false, got {criterion!r}"
-            )
-        parsed.append((metric, higher))
-    return parsed
-
-
-def select_champion(evaluation_results: pd.DataFrame, champion_options: dict) -> str:
-    """The algorithm ranked first by ``champion.rank_by``.
-
-    Metrics are compared rounded to ``champion.decimals``; equal values fall to the
-    next criterion, and a tie on every criterion goes to the alphabetically first
-    algorithm, so the choice is reproducible.
-    """
-    if evaluation_results.empty:
-        raise ValueError("evaluation_results: no algorithm to choose from")
-    criteria = _ranking_criteria(champion_options, evaluation_results.columns)
-    decimals = champion_options.get("decimals")
-    if not isinstance(decimals, int) or isinstance(decimals, bool) or decimals < 0:
-        raise ValueError(
-            f"parameters champion.decimals: expected an integer >= 0, got {decimals!r}"
-        )
-    keys = pd.DataFrame({MODEL: evaluation_results[MODEL].astype(str)})
-    for position, (metric, higher_is_better) in enumerate(criteria):
-        rounded = evaluation_results[metric].astype("float64").round(decimals)
-        keys[f"key_{position}"] = -rounded if higher_is_better else rounded
-    ranked = keys.sort_values([*keys.columns[1:], MODEL], na_position="last")
-    return str(ranked[MODEL].iloc[0])
-
-
-def build_champion_model(
-    *,
-    champion_name: str,
-    models: dict[str, Any],
-    operating_thresholds: dict[str, float],
-    test_predictions: pd.DataFrame,
-    evaluation_results: pd.DataFrame,
-    feature_transformer: Any,
-    data_source: dict,
-    cleaning: dict,
-    features: dict,
-) -> ChampionModel:
-    """The champion artifact. Its model version is stamped when it is saved."""
-    if champion_name not in models:
-        raise ValueError(
-            f"champion {champion_name!r} has no fitted model; models: {sorted(models)}"
-        )
-    scores = test_predictions.loc[
-        test_predictions[MODEL] == champion_name, PROBABILITY
-    ].to_numpy(dtype="float64")
-    metrics_row = evaluation_results.loc[evaluation_results[MODEL] == champion_name]
-    core_estimator = unwrap_prior_correction(models[champion_name])
-    now = dt.datetime.now(dt.UTC)
-    return ChampionModel(
-        transformer=feature_transformer,
-        estimator=models[champion_name],
-        threshold=float(operating_thresholds[champion_name]),
-        risk_decile_edges=risk_decile_edges(scores),
-        metadata={
-            "model_version": None,
-            "algorithm": champion_name,
-            "estimator": type(core_estimator).__name__,
-            "calibration": (
-                "prior_correction"
-                if core_estimator is not models[champion_name]
-                else "none"
-            ),
-            "operating_threshold": float(operating_thresholds[champion_name]),
-            "data_source": data_source,
-            "metrics_test": {
-                column: float(value)
-                for column, value in metrics_row.drop(columns=MODEL).iloc[0].items()
-            },
-            "feature_names": list(feature_transformer.feature_names_out_),
-            "training_date": now.date().isoformat(),
-            "created_at": now.isoformat(timespec="seconds"),
-            "package_version": loan_default.__version__,
-        },
-        feature_parameters={"cleaning": cleaning, "features": features},
-    )
-
-
-def describe_champion(champion_model: ChampionModel) -> dict[str, Any]:
+def describe_champion(champion_model: ScoringModel) -> dict[str, Any]:
     """champion_metadata.json: the artifact's metadata with its decision rule."""
-    metadata = dict(champion_model.metadata)
-    metadata["n_features"] = len(metadata.pop("feature_names"))
-    metadata["risk_decile_edges"] = list(champion_model.risk_decile_edges)
-    return metadata
+    return {
+        **champion_model.metadata,
+        "n_features": len(champion_model.feature_names),
+        "risk_decile_edges": list(champion_model.risk_decile_edges),
+    }
 
 
 # --- feature importance -----------------------------------------------------------------
 
 
 def compute_feature_importance(
-    model: Any,
-    feature_transformer: Any,
+    model: ScoringModel,
     model_input_test: pd.DataFrame,
     importance_options: dict,
 ) -> pd.DataFrame:
     """Importance of every feature: ``feature_importances_`` when the estimator has
     them, otherwise the drop in test AUC when the feature is permuted."""
-    names = list(feature_transformer.feature_names_out_)
-    importances = getattr(model, "feature_importances_", None)
+    names = model.feature_names
+    estimator = model.estimator
+    importances = getattr(estimator, "feature_importances_", None)
     if importances is not None:
         if len(importances) != len(names):
             raise ValueError(
-                f"{type(model).__name__} has {len(importances)} feature importances "
+                f"{type(estimator).__name__} has {len(importances)} feature importances "
                 f"but the feature transformer makes {len(names)} features"
             )
         method = "impurity"
@@ -381,7 +103,7 @@ def compute_feature_importance(
             random_state=int(importance_options["seed"]),
         )
         importances = permutation_importance(
-            model,
+            estimator,
             sample[names],
             sample[TARGET].astype("int64"),
             scoring="roc_auc",
@@ -464,8 +186,7 @@ def _segment_values(
 
 def build_segment_metrics(
     test_predictions: pd.DataFrame,
-    champion_name: str,
-    operating_thresholds: dict[str, float],
+    champion_metadata: dict[str, Any],
     application_clean: pd.DataFrame,
     segment_options: dict,
 ) -> pd.DataFrame:
@@ -474,6 +195,7 @@ def build_segment_metrics(
     needed = [APPLICATION_ID, *segment_options["categorical"]]
     needed.append(segment_options["age_band"]["column"])
     _require_columns(application_clean, needed, "application_clean")
+    champion_name = champion_metadata["algorithm"]
     predictions = test_predictions.loc[test_predictions[MODEL] == champion_name]
     joined = predictions.merge(
         application_clean[needed],
@@ -489,7 +211,7 @@ def build_segment_metrics(
             f"from it, e.g. {APPLICATION_ID} "
             f"{joined.loc[unmatched, APPLICATION_ID].head(_MAX_EXAMPLES).tolist()}"
         )
-    threshold = float(operating_thresholds[champion_name])
+    threshold = float(champion_metadata["operating_threshold"])
     joined["flagged"] = joined[PROBABILITY] >= threshold
     rows = []
     for segment, values in _segment_values(joined, segment_options).items():
@@ -578,30 +300,13 @@ def _data_section(data_source: dict, n_test: int, default_rate: float) -> list[s
     return lines
 
 
-def _rule_description(champion_options: dict) -> str:
-    criteria = [
-        f"{'highest' if criterion['higher_is_better'] else 'lowest'} "
-        f"{criterion['metric']}"
-        for criterion in champion_options["rank_by"]
-    ]
-    return (
-        f"{criteria[0]} on the test split"
-        + (
-            f", ties broken by {', then '.join(criteria[1:])}"
-            if len(criteria) > 1
-            else ""
-        )
-        + f" (compared to {champion_options['decimals']} decimals), then by name"
-    )
-
-
 def _threshold_section(
     champion: pd.Series,
     labels: np.ndarray,
     threshold_options: dict,
 ) -> list[str]:
     rule = threshold_options["rule"]
-    missed_default, rejected_good = _costs(threshold_options)
+    missed_default, rejected_good = costs_of(threshold_options)
     if rule == "min_expected_cost":
         why = (
             "the threshold that minimised the expected cost on the validation split, "
@@ -663,12 +368,12 @@ def write_evaluation_report(
     *,
     data_source: dict,
     evaluation_results: pd.DataFrame,
+    validation_results: pd.DataFrame,
     champion_metadata: dict,
     segment_metrics: pd.DataFrame,
     test_predictions: pd.DataFrame,
     true_default_probability: pd.DataFrame,
     threshold_options: dict,
-    champion_options: dict,
     report_options: dict,
 ) -> str:
     """evaluation_report.md: data, metrics, champion, threshold, segments, plots."""
@@ -676,6 +381,7 @@ def write_evaluation_report(
     champion = evaluation_results.loc[evaluation_results[MODEL] == champion_name].iloc[
         0
     ]
+    champion_name = champion_metadata["algorithm"]
     predictions = test_predictions.loc[test_predictions[MODEL] == champion_name]
     labels = predictions[TARGET].to_numpy(dtype="int64")
     lines = [
@@ -699,6 +405,12 @@ def write_evaluation_report(
         ]
     lines += [
         "",
+        "## Metrics on the validation split",
+        "",
+        "The champion is chosen on these; the test split below only reports.",
+        "",
+        markdown_table(validation_results),
+        "",
         "## Metrics on the test split",
         "",
         "Columns up to F1 Score are at the origin project's threshold of 0.5; the "
@@ -708,7 +420,7 @@ def write_evaluation_report(
         "",
         "## Champion",
         "",
-        f"**{champion_name}**, chosen by the rule: {_rule_description(champion_options)}. "
+        f"**{champion_name}**, chosen {champion_metadata['chosen_by']} "
         f"Its test AUC is {champion['AUC']:.3f} (Gini {champion['Gini']:.3f}, "
         f"KS {champion['KS']:.3f}).",
         "",

@@ -1,5 +1,5 @@
-"""Reporting: per-algorithm threshold, evaluation and importance, then comparison,
-champion, plots and the Markdown report."""
+"""Reporting: per-algorithm importance, then the comparison, plots and the Markdown
+report. It reads what modelling wrote, the champion included, and chooses nothing."""
 
 from __future__ import annotations
 
@@ -7,18 +7,12 @@ from collections.abc import Iterable
 
 from kedro.pipeline import Node, Pipeline
 
-from loan_default.pipelines.modelling import algorithm_names
+from loan_default.pipelines.modelling.pipeline import published
 from loan_default.pipelines.reporting.nodes import (
-    build_champion_model,
     build_decile_table,
-    build_evaluation_table,
     build_segment_metrics,
-    choose_operating_threshold,
-    collect_by_algorithm,
     compute_feature_importance,
     describe_champion,
-    evaluate_on_test,
-    select_champion,
     stack_predictions,
     write_evaluation_report,
 )
@@ -32,27 +26,15 @@ from loan_default.pipelines.reporting.plots import (
     plot_roc_curves,
 )
 
-THRESHOLD_PARAMS = "params:reporting.operating_threshold"
+THRESHOLD_PARAMS = "params:decision_rule"
 IMPORTANCE_PARAMS = "params:reporting.feature_importance"
-SHARED_INPUTS = ("feature_transformer", "model_input_test")
+SHARED_INPUTS = ("model_input_test",)
 
 
 def algorithm_template() -> Pipeline:
     """What is reported of one algorithm, written once, namespaced per algorithm."""
     return Pipeline(
         [
-            Node(
-                choose_operating_threshold,
-                inputs=["predictions_validation", THRESHOLD_PARAMS],
-                outputs="operating_threshold",
-                name="choose_operating_threshold",
-            ),
-            Node(
-                evaluate_on_test,
-                inputs=["predictions_test", "operating_threshold", THRESHOLD_PARAMS],
-                outputs="evaluation",
-                name="evaluate_on_test",
-            ),
             Node(
                 compute_feature_importance,
                 inputs=["model", *SHARED_INPUTS, IMPORTANCE_PARAMS],
@@ -69,55 +51,15 @@ def algorithm_template() -> Pipeline:
     )
 
 
-def _collect(dataset: str, names: list[str], output: str) -> Node:
-    return Node(
-        collect_by_algorithm,
-        inputs={name: f"{name}.{dataset}" for name in names},
-        outputs=output,
-        name=f"collect_{output}",
-    )
-
-
 def comparison_pipeline(names: list[str]) -> Pipeline:
     """Everything that compares the algorithms or describes the champion."""
     return Pipeline(
         [
-            _collect("operating_threshold", names, "operating_thresholds"),
-            _collect("evaluation", names, "evaluations"),
-            _collect("model", names, "models_by_algorithm"),
             Node(
                 stack_predictions,
-                inputs={name: f"{name}.predictions_test" for name in names},
+                inputs={name: published(name, "predictions_test") for name in names},
                 outputs="test_predictions",
                 name="stack_test_predictions",
-            ),
-            Node(
-                build_evaluation_table,
-                inputs="evaluations",
-                outputs="evaluation_results",
-                name="build_evaluation_table",
-            ),
-            Node(
-                select_champion,
-                inputs=["evaluation_results", "params:reporting.champion"],
-                outputs="champion_name",
-                name="select_champion",
-            ),
-            Node(
-                build_champion_model,
-                inputs={
-                    "champion_name": "champion_name",
-                    "models": "models_by_algorithm",
-                    "operating_thresholds": "operating_thresholds",
-                    "test_predictions": "test_predictions",
-                    "evaluation_results": "evaluation_results",
-                    "feature_transformer": "feature_transformer",
-                    "data_source": "data_source",
-                    "cleaning": "params:cleaning",
-                    "features": "params:features",
-                },
-                outputs="champion_model",
-                name="build_champion_model",
             ),
             Node(
                 describe_champion,
@@ -135,8 +77,7 @@ def comparison_pipeline(names: list[str]) -> Pipeline:
                 build_segment_metrics,
                 inputs=[
                     "test_predictions",
-                    "champion_name",
-                    "operating_thresholds",
+                    "champion_metadata",
                     "application_clean",
                     "params:reporting.segments",
                 ],
@@ -172,7 +113,7 @@ def comparison_pipeline(names: list[str]) -> Pipeline:
             ),
             Node(
                 plot_confusion_matrix,
-                inputs=["test_predictions", "champion_name", "operating_thresholds"],
+                inputs=["test_predictions", "champion_metadata"],
                 outputs="confusion_matrix_plot",
                 name="plot_confusion_matrix",
             ),
@@ -187,12 +128,12 @@ def comparison_pipeline(names: list[str]) -> Pipeline:
                 inputs={
                     "data_source": "data_source",
                     "evaluation_results": "evaluation_results",
+                    "validation_results": "validation_results",
                     "champion_metadata": "champion_metadata",
                     "segment_metrics": "segment_metrics",
                     "test_predictions": "test_predictions",
                     "true_default_probability": "true_default_probability",
                     "threshold_options": THRESHOLD_PARAMS,
-                    "champion_options": "params:reporting.champion",
                     "report_options": "params:reporting.report",
                 },
                 outputs="evaluation_report",
@@ -203,18 +144,21 @@ def comparison_pipeline(names: list[str]) -> Pipeline:
     )
 
 
-def create_pipeline(algorithms: Iterable[str] | None = None, **kwargs) -> Pipeline:
-    """The per-algorithm template for each algorithm (default: those in the
-    modelling parameters), then the comparison across them."""
-    names = list(algorithms) if algorithms is not None else algorithm_names()
+def create_pipeline(algorithms: Iterable[str], **kwargs) -> Pipeline:
+    """The per-algorithm template for each of ``algorithms`` (the run's algorithm
+    blocks, passed by the pipeline registry), then the comparison across them."""
+    names = list(algorithms)
     template = algorithm_template()
     per_algorithm = sum(
         (
             Pipeline(
                 template,
                 namespace=name,
-                inputs=set(SHARED_INPUTS),
-                parameters={THRESHOLD_PARAMS, IMPORTANCE_PARAMS},
+                inputs={
+                    **{shared: shared for shared in SHARED_INPUTS},
+                    "model": published(name, "model"),
+                },
+                parameters={IMPORTANCE_PARAMS},
                 tags=["reporting", name],
             )
             for name in names

@@ -8,6 +8,8 @@ once and drawn by both libraries when it has both forms.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -186,12 +188,12 @@ def plot_lift_and_gain(decile_table: pd.DataFrame) -> Figure:
 
 def plot_confusion_matrix(
     test_predictions: pd.DataFrame,
-    champion_name: str,
-    operating_thresholds: dict[str, float],
+    champion_metadata: dict[str, Any],
 ) -> Figure:
     """The champion's confusion matrix on the test split at its operating threshold."""
+    champion_name = champion_metadata["algorithm"]
     predictions = test_predictions.loc[test_predictions[MODEL] == champion_name]
-    threshold = float(operating_thresholds[champion_name])
+    threshold = float(champion_metadata["operating_threshold"])
     flagged = (predictions[PROBABILITY] >= threshold).astype("int64")
     counts = confusion_matrix(
         predictions[TARGET].astype("int64"), flagged, labels=[0, 1]

@@ -1,8 +1,8 @@
 """Nodes of the scoring pipeline: a batch of new applications to scores.
 
-Validation, feature building and scoring are the project's own functions
-(``validation``, ``ChampionModel``); these nodes only choose the batch, split off
-rows that break a rule, and look up each applicant's history.
+Validation and scoring are the project's own functions (``validation``, the
+champion ``ScoringModel``); these nodes only choose the batch, split off rows that
+break a rule, and look up each applicant's history.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loan_default.model.champion import ChampionModel
+from loan_default.features import columns_frame
+from loan_default.model.scoring_model import ScoringModel, reason_columns
 from loan_default.schema import APPLICATION, APPLICATION_ID, PREVIOUS_APPLICATION
 from loan_default.synthetic import generate_new_applications
 from loan_default.validation import (
@@ -225,21 +226,20 @@ def lookup_history(
     return history.reset_index(drop=True)
 
 
-def build_batch_features(
-    champion_model: ChampionModel,
+def score_batch(
+    champion_model: ScoringModel,
     applications: pd.DataFrame,
     history: pd.DataFrame,
-) -> pd.DataFrame:
-    """Applicant features built with the cleaning and feature parameters stored in
-    the champion, so they match what the model was trained on."""
-    return champion_model.build_features(applications, history)
-
-
-def score_batch(
-    champion_model: ChampionModel, batch_features: pd.DataFrame
-) -> pd.DataFrame:
-    """SK_ID_CURR, PROBABILITY, DECISION, RISK_DECILE and MODEL_VERSION per applicant."""
-    scores = champion_model.score(batch_features)
+    reason_codes: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The applicant features and the scores of the batch, from one call of the
+    champion: SK_ID_CURR, PROBABILITY, DECISION, RISK_DECILE, MODEL_VERSION and the
+    names of up to ``reason_codes`` features that raised each applicant's risk the
+    most (REASON_1, ...)."""
+    scored = champion_model.score(applications, history, reason_codes=reason_codes)
+    scores = pd.concat(
+        [scored.scores, reason_columns(scored.reason_codes, reason_codes)], axis=1
+    )
     logger.info(
         "Scored %d applications with %s model %s: %d flagged at threshold %.4f",
         len(scores),
@@ -248,7 +248,7 @@ def score_batch(
         int(scores["DECISION"].sum()),
         champion_model.threshold,
     )
-    return scores
+    return columns_frame(scored.features), scores
 
 
 def summarise_scoring(

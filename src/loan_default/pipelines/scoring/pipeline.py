@@ -5,7 +5,6 @@ from __future__ import annotations
 from kedro.pipeline import Node, Pipeline
 
 from .nodes import (
-    build_batch_features,
     collect_batch,
     lookup_history,
     score_batch,
@@ -45,15 +44,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="lookup_history",
             ),
             Node(
-                build_batch_features,
-                ["champion_model", "batch_applications", "batch_history"],
-                "batch_features",
-                name="build_batch_features",
-            ),
-            Node(
                 score_batch,
-                ["champion_model", "batch_features"],
-                "scores",
+                [
+                    "champion_model",
+                    "batch_applications",
+                    "batch_history",
+                    "params:scoring.reason_codes",
+                ],
+                ["batch_features", "scores"],
                 name="score_batch",
             ),
             Node(

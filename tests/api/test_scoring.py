@@ -1,4 +1,5 @@
-"""The API scores an application exactly as batch scoring scores the same CSV row."""
+"""The API scores an application exactly as batch scoring scores the same CSV row:
+both call the champion, on records and on a table."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import pytest
 
 from loan_default.api.batching import MicroBatcher
 from loan_default.api.schemas import REQUEST_COLUMNS, Application, request_records
-from loan_default.api.service import PredictionService, application_frame
+from loan_default.api.service import PredictionService
 from loan_default.datasets import read_raw_csv
-from loan_default.features import clean_application
+from loan_default.features import table_columns
 from loan_default.schema import APPLICATION, APPLICATION_ID
 from loan_default.validation import validate_table
 
@@ -32,27 +33,32 @@ def validated(records: list[dict]) -> list[dict]:
     return [Application.model_validate(record).__dict__ for record in records]
 
 
-def test_request_records_become_the_table_batch_scoring_cleans(
+def test_request_records_are_typed_as_the_table_batch_scoring_reads(
     new_applications, batch_frame, champion
 ):
-    frame = application_frame(validated(request_records(new_applications)))
-    cleaning = champion.feature_parameters["cleaning"]
-    pd.testing.assert_frame_equal(
-        clean_application(frame, cleaning), clean_application(batch_frame, cleaning)
+    from_records = table_columns(
+        validated(request_records(new_applications)), APPLICATION
     )
+    from_table = table_columns(batch_frame, APPLICATION)
+    assert list(from_records) == list(from_table)
+    for name, values in from_table.items():
+        assert from_records[name].dtype == values.dtype, name
+        np.testing.assert_array_equal(from_records[name], values, err_msg=name)
     pd.testing.assert_frame_equal(
-        PredictionService(champion, reason_codes=1).build_features(frame),
-        champion.build_features(batch_frame),
+        champion.features(validated(request_records(new_applications))),
+        champion.features(batch_frame),
     )
 
 
-def test_absent_and_null_fields_are_the_same_missing_value(champion):
-    frame = application_frame(
-        [{"SK_ID_CURR": 1}, {"SK_ID_CURR": 2, "AMT_CREDIT": None}]
+def test_absent_and_null_fields_are_the_same_missing_value():
+    columns = table_columns(
+        [{"SK_ID_CURR": 1}, {"SK_ID_CURR": 2, "AMT_CREDIT": None}], APPLICATION
     )
-    assert frame[APPLICATION_ID].dtype == "int64"
-    assert frame.drop(columns=[APPLICATION_ID]).isna().all().all()
-    assert list(frame.columns) == [c.name for c in REQUEST_COLUMNS]
+    assert columns[APPLICATION_ID].dtype == "int64"
+    assert list(columns) == [c.name for c in REQUEST_COLUMNS]
+    for name, values in columns.items():
+        if name != APPLICATION_ID:
+            assert pd.isna(values).all(), name
 
 
 def test_probabilities_equal_batch_scoring_exactly(
@@ -61,7 +67,7 @@ def test_probabilities_equal_batch_scoring_exactly(
     records = request_records(new_applications.iloc[:40])
     response = client.post("/predict", json={"applications": records})
     predictions = pd.DataFrame(response.json()["predictions"])
-    expected = champion.score_applications(batch_frame.iloc[:40])
+    expected = champion.score(batch_frame.iloc[:40]).scores
     assert predictions[APPLICATION_ID].tolist() == expected[APPLICATION_ID].tolist()
     np.testing.assert_array_equal(predictions["probability"], expected["PROBABILITY"])
     np.testing.assert_array_equal(predictions["decision"], expected["DECISION"])
@@ -90,10 +96,10 @@ def test_levels_known_to_the_schema_but_unseen_in_training_share_other(
     response = client.post("/predict", json={"applications": request_records(rows)})
     assert response.status_code == 200
     probabilities = [p["probability"] for p in response.json()["predictions"]]
-    expected = champion.score_applications(rows)["PROBABILITY"].tolist()
+    expected = champion.score(rows).scores["PROBABILITY"].tolist()
     assert probabilities == expected
     # Both go to the one "__other__" column: the same encoding, the same score.
-    encoded = champion.transformer.transform(champion.build_features(rows))
+    encoded = champion.encode(champion.features(rows))
     assert (encoded.iloc[0] == encoded.iloc[1]).all()
     assert probabilities[0] == probabilities[1]
 
