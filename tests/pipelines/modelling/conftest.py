@@ -1,4 +1,4 @@
-"""Small model inputs, small algorithm blocks and a runner over the real catalog."""
+"""Small model inputs and algorithm blocks for the modelling nodes."""
 
 from __future__ import annotations
 
@@ -9,12 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from kedro.io import DataCatalog, MemoryDataset
-from kedro.runner import SequentialRunner
 from sklearn.datasets import make_classification
 
-from loan_default.pipelines.modelling import create_pipeline
 from loan_default.schema import APPLICATION_ID, TARGET
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -86,44 +82,3 @@ def model_inputs() -> dict[str, pd.DataFrame]:
 @pytest.fixture
 def algorithms() -> dict[str, dict[str, Any]]:
     return copy.deepcopy(SMALL_ALGORITHMS)
-
-
-def project_catalog_config(data_dir: Path) -> dict[str, Any]:
-    """The project's modelling catalog, writing under ``data_dir`` instead of data/."""
-    text = CATALOG_FILE.read_text(encoding="utf-8")
-    return yaml.safe_load(text.replace("data/", f"{data_dir.as_posix()}/"))
-
-
-def build_catalog(
-    inputs: dict[str, pd.DataFrame],
-    algorithms: dict[str, dict[str, Any]],
-    data_dir: Path,
-    modelling_options: dict[str, Any] | None = None,
-    catalog_class: type = DataCatalog,
-) -> Any:
-    catalog = catalog_class.from_config(project_catalog_config(data_dir))
-    for split, frame in inputs.items():
-        catalog[f"model_input_{split}"] = MemoryDataset(frame)
-    catalog["params:modelling"] = MemoryDataset(
-        modelling_options or dict(MODELLING_OPTIONS)
-    )
-    for name, block in algorithms.items():
-        catalog[f"params:algorithms.{name}"] = MemoryDataset(block)
-    return catalog
-
-
-def run_modelling(
-    inputs: dict[str, pd.DataFrame],
-    algorithms: dict[str, dict[str, Any]],
-    data_dir: Path,
-    *,
-    runner: Any = None,
-    catalog_class: type = DataCatalog,
-    modelling_options: dict[str, Any] | None = None,
-) -> Any:
-    """Run the modelling pipeline for ``algorithms``; return the catalog to load from."""
-    catalog = build_catalog(
-        inputs, algorithms, data_dir, modelling_options, catalog_class
-    )
-    (runner or SequentialRunner()).run(create_pipeline(list(algorithms)), catalog)
-    return catalog

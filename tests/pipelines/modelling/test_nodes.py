@@ -16,11 +16,14 @@ from loan_default.pipelines.modelling.nodes import (
     PROBABILITY,
     evaluate_model,
     fit_model,
-    predict_probability,
+    select_champion,
     split_features_target,
+    tabulate_test_metrics,
+    tabulate_validation_metrics,
 )
 from loan_default.schema import APPLICATION_ID, TARGET
 from tests.pipelines.modelling.conftest import MODELLING_OPTIONS
+from tests.project import project_parameters
 
 
 def test_scale_pos_weight_is_negatives_over_positives_of_train(
@@ -263,18 +266,6 @@ def test_bad_training_data_is_rejected(model_inputs, algorithms, mutate, message
         )
 
 
-def test_prediction_needs_the_training_features(model_inputs, algorithms):
-    model, _ = fit_model(
-        model_inputs["train"],
-        model_inputs["validation"],
-        algorithms["decision_tree"],
-        MODELLING_OPTIONS,
-    )
-    renamed = model_inputs["test"].rename(columns={"FEATURE_2": "OTHER"})
-    with pytest.raises(ValueError, match=r"missing \['FEATURE_2'\], extra \['OTHER'\]"):
-        predict_probability(model, renamed)
-
-
 def test_evaluate_model_reports_both_splits_and_the_fit(model_inputs, algorithms):
     model, summary = fit_model(
         model_inputs["train"],
@@ -284,16 +275,60 @@ def test_evaluate_model_reports_both_splits_and_the_fit(model_inputs, algorithms
     )
     validation = predict_probability(model, model_inputs["validation"])
     test = predict_probability(model, model_inputs["test"])
-    metrics = evaluate_model(validation, test, summary, MODELLING_OPTIONS)
+    options = project_parameters()["decision_rule"]
+    metrics = evaluate_model(validation, test, summary, 0.2, options)
 
     assert metrics["test"]["roc_auc"] == pytest.approx(
         roc_auc_score(test[TARGET], test[PROBABILITY])
     )
-    assert metrics["validation"]["threshold"] == 0.5
+    assert metrics["validation"]["operating_threshold"] == 0.2
+    assert metrics["test"]["operating_flagged_share"] == pytest.approx(
+        (test[PROBABILITY] >= 0.2).mean()
+    )
     assert metrics["fit_seconds"] > 0
     assert metrics["estimator"] == "sklearn.tree.DecisionTreeClassifier"
-    assert list(test.columns) == [APPLICATION_ID, TARGET, PROBABILITY]
-    assert test[PROBABILITY].dtype == "float64"
-    pd.testing.assert_series_equal(
-        test[APPLICATION_ID], model_inputs["test"][APPLICATION_ID]
+
+
+def test_champion_table_and_choice_on_validation():
+    options = project_parameters()["decision_rule"]
+    rng = np.random.default_rng(0)
+    labels = rng.random(400) < 0.2
+
+    def metrics(noise: float) -> dict:
+        scores = np.clip(labels * 0.3 + rng.random(400) * noise, 0, 1)
+        frame = pd.DataFrame(
+            {
+                APPLICATION_ID: np.arange(400),
+                TARGET: labels.astype("int64"),
+                PROBABILITY: scores,
+            }
+        )
+        # Validation says a is better; test says b is: validation decides.
+        return frame
+
+    summary = {"fit_seconds": 1.0}
+    good, bad = metrics(0.5), metrics(2.0)
+    by_algorithm = {
+        "a": evaluate_model(good, bad, summary, 0.3, options),
+        "b": evaluate_model(bad, good, summary, 0.3, options),
+    }
+    validation = tabulate_validation_metrics(**by_algorithm)
+    test = tabulate_test_metrics(**by_algorithm)
+    assert list(validation.columns) == list(test.columns)
+    assert (
+        validation.set_index("model")["AUC"]["a"] > test.set_index("model")["AUC"]["a"]
+    )
+    assert select_champion(validation, project_parameters()["champion"]) == "a"
+    assert select_champion(test, project_parameters()["champion"]) == "b"
+
+
+def predict_probability(model, model_input: pd.DataFrame) -> pd.DataFrame:
+    """SK_ID_CURR, TARGET and the model's probability of each model-input row."""
+    features, target = split_features_target(model_input, "test")
+    return pd.DataFrame(
+        {
+            APPLICATION_ID: model_input[APPLICATION_ID],
+            TARGET: target,
+            PROBABILITY: model.predict_proba(features)[:, 1],
+        }
     )

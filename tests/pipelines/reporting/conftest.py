@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
 from loan_default.features import FeatureTransformer, to_model_input
+from loan_default.model.scoring_model import ScoringModel
 from loan_default.schema import APPLICATION, APPLICATION_ID, TARGET
 from tests.project import project_parameters
 
@@ -113,7 +114,11 @@ def upstream() -> dict:
     for name, estimator in estimators.items():
         training = inputs["train"]
         estimator.fit(training.drop(columns=[APPLICATION_ID, TARGET]), training[TARGET])
-        datasets[f"{name}.model"] = estimator
+        datasets[f"{name}.model"] = ScoringModel(
+            transformer=transformer,
+            estimator=estimator,
+            feature_parameters={"cleaning": {}, "features": {}},
+        )
         datasets[f"{name}.predictions_validation"] = predictions_of(
             estimator, inputs["validation"]
         )

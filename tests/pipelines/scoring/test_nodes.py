@@ -12,7 +12,6 @@ from loan_default.features import to_model_input
 from loan_default.pipelines.scoring.dataset import NewApplicationBatchDataset
 from loan_default.pipelines.scoring.nodes import (
     QUARANTINE_REASON_COLUMNS,
-    build_batch_features,
     collect_batch,
     lookup_history,
     score_batch,
@@ -204,8 +203,7 @@ def test_scoring_training_rows_rebuilds_their_features_and_model_input(trained):
     history = lookup_history(
         valid, trained.previous_application_validated, pd.DataFrame()
     )
-    features = build_batch_features(champion, valid, history)
-    scores = score_batch(champion, features)
+    features, scores = score_batch(champion, valid, history, 4)
 
     expected = trained.applicant_features.set_index(APPLICATION_ID).loc[
         features[APPLICATION_ID]
@@ -228,16 +226,17 @@ def test_scoring_training_rows_rebuilds_their_features_and_model_input(trained):
     )[:, 1]
     np.testing.assert_allclose(scores["PROBABILITY"], probability, rtol=1e-6)
     assert (scores["MODEL_VERSION"] == champion.model_version).all()
+    assert list(scores.columns[-4:]) == [f"REASON_{rank}" for rank in range(1, 5)]
+    assert scores["REASON_1"].notna().all()
 
 
 def test_summary_counts_received_quarantined_and_scored_rows(raw_batch, trained):
     valid, quarantine = validate_batch(
         broken(raw_batch), FILE_SOURCE, "quarantine", VALIDATION
     )
-    features = build_batch_features(
-        trained.champion, valid, trained.previous_application_validated.head(0)
+    _, scores = score_batch(
+        trained.champion, valid, trained.previous_application_validated.head(0), 2
     )
-    scores = score_batch(trained.champion, features)
     summary = summarise_scoring(FILE_SOURCE, quarantine, scores, "quarantine")
     assert summary["rows_received"] == len(raw_batch)
     assert summary["rows_quarantined"] == 3
