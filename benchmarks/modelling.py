@@ -51,21 +51,18 @@ sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
 
 from kedro_runs import timed_kedro_run  # noqa: E402  (one way to time a kedro run)
 
-from loan_default.pipelines import (  # noqa: E402
-    data_engineering,
-    modelling,
-    reporting,
-)
+from loan_default.pipeline_registry import register_pipelines  # noqa: E402
 from loan_default.pipelines.modelling.nodes import PROBABILITY  # noqa: E402
 from loan_default.pipelines.reporting.nodes import oracle_auc  # noqa: E402
 from loan_default.schema import TARGET  # noqa: E402
-from tests.project import make_project_copy  # noqa: E402  (shared with the tests)
+from tests.project import (  # noqa: E402  (shared with the tests)
+    make_project_copy,
+    project_parameters,
+)
 
-STAGES = {
-    "data_engineering": data_engineering,
-    "modelling": modelling,
-    "reporting": reporting,
-}
+STAGES = ("data_engineering", "modelling", "reporting")
+# Both configurations compared (base and origin_grid) have the same blocks.
+ALGORITHMS = list(project_parameters()["algorithms"])
 ORIGIN_ENV = "origin_grid"
 DEFAULT_SIZE = 20_000
 FULL_SIZE = 307_511
@@ -124,11 +121,8 @@ def run(project: Path, size: int, *arguments: str, seed: int | None = None) -> d
 def stage_of_node() -> dict[str, str]:
     # Building the pipelines here only to name their nodes: their warnings are noise.
     warnings.simplefilter("ignore")
-    return {
-        node.name: stage
-        for stage, module in STAGES.items()
-        for node in module.create_pipeline().nodes
-    }
+    pipelines = register_pipelines(algorithms=ALGORITHMS)
+    return {node.name: stage for stage in STAGES for node in pipelines[stage].nodes}
 
 
 def stage_seconds(log: Path, started: float) -> dict:
@@ -213,7 +207,7 @@ def test_auc(project: Path) -> dict[str, float]:
         name: json.loads(
             (project / "data" / "07_model_output" / name / "metrics.json").read_text()
         )["test"]["roc_auc"]
-        for name in modelling.algorithm_names()
+        for name in ALGORITHMS
     }
 
 
@@ -234,13 +228,13 @@ def part_origin(size: int) -> None:
         with tempfile.TemporaryDirectory() as origin_folder:
             ours = new_project(Path(ours_folder))
             origin = new_project(Path(origin_folder), with_origin=True)
-            engineering = run(ours, size, "--pipeline", "data_engineering")
+            engineering = run(ours, size, "--pipelines", "data_engineering")
             print(f"data_engineering: {engineering['seconds']:.1f} s")
             shutil.copytree(ours / "data", origin / "data", dirs_exist_ok=True)
 
-            runs = {"ours": run(ours, size, "--pipeline", "modelling")}
+            runs = {"ours": run(ours, size, "--pipelines", "modelling")}
             runs["origin"] = run(
-                origin, size, "--pipeline", "modelling", "--env", ORIGIN_ENV
+                origin, size, "--pipelines", "modelling", "--env", ORIGIN_ENV
             )
             aucs = {"ours": test_auc(ours), "origin": test_auc(origin)}
             rows = [
@@ -251,7 +245,7 @@ def part_origin(size: int) -> None:
                     "ours s": algorithm_seconds(runs["ours"], name),
                     "origin s": algorithm_seconds(runs["origin"], name),
                 }
-                for name in modelling.algorithm_names()
+                for name in ALGORITHMS
             ]
             print(pd.DataFrame(rows).round(4).to_string(index=False))
             node_ratio = (
@@ -264,7 +258,7 @@ def part_origin(size: int) -> None:
                 f"{runs['ours']['stages']['modelling']:.1f} s = {node_ratio:.1f}x"
             )
             print(
-                f"whole `kedro run --pipeline modelling` (with start-up): origin "
+                f"whole `kedro run --pipelines modelling` (with start-up): origin "
                 f"{runs['origin']['seconds']:.1f} s / ours "
                 f"{runs['ours']['seconds']:.1f} s = "
                 f"{runs['origin']['seconds'] / runs['ours']['seconds']:.1f}x; peak "
@@ -310,7 +304,7 @@ def describe_gap(project: Path) -> str:
 
 def part_oracle_after_origin(ours: Path, size: int) -> None:
     print(f"\n[d] champion against the oracle, {size:,} applications")
-    run(ours, size, "--pipeline", "reporting")
+    run(ours, size, "--pipelines", "reporting")
     print(describe_gap(ours))
 
 

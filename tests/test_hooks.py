@@ -1,17 +1,19 @@
-"""Checks made before a run: missing inputs name the pipeline to run first."""
+"""Checks made before a run: missing inputs name the pipeline to run first, and bad
+algorithm blocks fail with their name."""
 
 from __future__ import annotations
 
-import copy
+import re
 
 import pytest
 from kedro.framework.project import configure_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Node, Pipeline
-from kedro_datasets.pandas import ParquetDataset
 
+from loan_default import pipeline_registry
 from loan_default.hooks import (
     MissingInputsError,
+    _all_pipelines,
     check_algorithm_blocks,
     check_inputs_exist,
     producer_of,
@@ -19,29 +21,31 @@ from loan_default.hooks import (
 from loan_default.pipeline_registry import register_pipelines
 from loan_default.pipelines.modelling import create_pipeline
 from loan_default.pipelines.modelling.algorithms import AlgorithmConfigError
-from tests.pipelines.modelling.conftest import (
-    MODELLING_OPTIONS,
-    SMALL_ALGORITHMS,
-    build_catalog,
-    make_model_inputs,
-)
-from tests.project import kedro_run, make_project_copy
+from tests.project import kedro_run, make_project_copy, project_parameters
 
-SPLITS = ("train", "validation", "test")
+ALGORITHMS = {
+    "decision_tree": {
+        "estimator": "sklearn.tree.DecisionTreeClassifier",
+        "hyperparameters": {"max_depth": 3},
+        "class_imbalance": "balanced",
+    },
+    "random_forest": {
+        "estimator": "sklearn.ensemble.RandomForestClassifier",
+        "hyperparameters": {"n_estimators": 5},
+        "class_imbalance": "balanced_subsample",
+    },
+}
 
 
-def catalog_with_files(tmp_path, algorithms, written=()):
-    catalog = DataCatalog(
-        {
-            f"model_input_{split}": ParquetDataset(
-                filepath=(tmp_path / f"{split}.parquet").as_posix()
-            )
-            for split in SPLITS
-        }
-    )
-    for split, frame in written:
-        catalog.save(f"model_input_{split}", frame)
-    catalog["params:modelling"] = MemoryDataset(MODELLING_OPTIONS)
+def data_inputs(pipeline: Pipeline) -> list[str]:
+    return sorted(name for name in pipeline.inputs() if not name.startswith("params:"))
+
+
+def catalog_with(pipeline: Pipeline, algorithms: dict, present=()) -> DataCatalog:
+    """Every data input of ``pipeline``, those in ``present`` holding data."""
+    catalog = DataCatalog()
+    for name in data_inputs(pipeline):
+        catalog[name] = MemoryDataset("data") if name in present else MemoryDataset()
     for name, block in algorithms.items():
         catalog[f"params:algorithms.{name}"] = MemoryDataset(block)
     return catalog
@@ -49,97 +53,95 @@ def catalog_with_files(tmp_path, algorithms, written=()):
 
 @pytest.fixture
 def algorithms():
-    return copy.deepcopy(SMALL_ALGORITHMS)
+    return {name: {**block} for name, block in ALGORITHMS.items()}
 
 
 @pytest.fixture(scope="module")
-def model_inputs():
-    return make_model_inputs(n_rows=300)
+def modelling():
+    return create_pipeline(list(ALGORITHMS))
 
 
 @pytest.fixture(scope="module")
 def registered():
     configure_project("loan_default")
-    return register_pipelines()
+    return register_pipelines(algorithms=list(project_parameters()["algorithms"]))
 
 
 def test_the_producer_of_each_layer_is_found(registered):
     assert producer_of("model_input_train", registered) == "data_engineering"
-    assert producer_of("xgboost.model", registered) == "modelling"
-    assert producer_of("champion_model", registered) == "reporting"
+    namespaced = [
+        name for name in registered["modelling"].all_outputs() if "xgboost." in name
+    ]
+    assert namespaced
+    assert {producer_of(name, registered) for name in namespaced} == {"modelling"}
+    for name in registered["reporting"].outputs():
+        assert producer_of(name, registered) == "reporting"
     assert producer_of("no_such_dataset", registered) is None
 
 
-def test_missing_model_input_says_which_pipeline_to_run(
-    tmp_path, algorithms, registered
-):
-    catalog = catalog_with_files(tmp_path, algorithms)
+def test_missing_inputs_say_which_pipeline_to_run(modelling, registered):
+    catalog = catalog_with(modelling, ALGORITHMS)
+    missing = ", ".join(data_inputs(modelling))
     with pytest.raises(
         MissingInputsError,
-        match=r"model_input_test, model_input_train, model_input_validation: written "
-        r"by the data_engineering pipeline; run `kedro run --pipeline data_engineering` first",
+        match=re.escape(
+            f"{missing}: written by the data_engineering pipeline; run "
+            "`kedro run --pipelines data_engineering` first"
+        ),
     ):
-        check_inputs_exist(create_pipeline(list(algorithms)), catalog, registered)
+        check_inputs_exist(modelling, catalog, registered)
 
 
-def test_only_the_missing_split_is_named(
-    tmp_path, algorithms, model_inputs, registered
-):
-    catalog = catalog_with_files(
-        tmp_path, algorithms, written=[("train", model_inputs["train"])]
-    )
+def test_only_the_missing_inputs_are_named(modelling, registered):
+    catalog = catalog_with(modelling, ALGORITHMS, present={"model_input_train"})
     with pytest.raises(MissingInputsError) as error:
-        check_inputs_exist(create_pipeline(list(algorithms)), catalog, registered)
-    assert "model_input_test, model_input_validation:" in str(error.value)
+        check_inputs_exist(modelling, catalog, registered)
+    assert "model_input_validation" in str(error.value)
     assert "model_input_train" not in str(error.value)
 
 
-def test_input_produced_in_the_same_run_is_not_required(
-    tmp_path, algorithms, registered
-):
+def test_input_produced_in_the_same_run_is_not_required(modelling, registered):
     producer = Pipeline(
-        [
-            Node(
-                lambda: None,
-                None,
-                [f"model_input_{split}" for split in SPLITS],
-                name="stand_in",
-            )
-        ]
+        [Node(lambda: None, None, data_inputs(modelling), name="stand_in")]
     )
-    catalog = catalog_with_files(tmp_path, algorithms)
-    check_inputs_exist(
-        producer + create_pipeline(list(algorithms)), catalog, registered
-    )
+    catalog = catalog_with(modelling, ALGORITHMS)
+    check_inputs_exist(producer + modelling, catalog, registered)
 
 
-def test_present_inputs_and_good_blocks_pass(
-    tmp_path, algorithms, model_inputs, registered
-):
-    catalog = build_catalog(model_inputs, algorithms, tmp_path)
-    pipeline = create_pipeline(list(algorithms))
-    check_inputs_exist(pipeline, catalog, registered)
-    check_algorithm_blocks(pipeline, catalog)
+def test_present_inputs_and_good_blocks_pass(modelling, registered):
+    catalog = catalog_with(modelling, ALGORITHMS, present=data_inputs(modelling))
+    check_inputs_exist(modelling, catalog, registered)
+    check_algorithm_blocks(modelling, catalog)
 
 
-def test_bad_block_fails_before_the_run_with_its_name(
-    tmp_path, algorithms, model_inputs
-):
-    algorithms["random_forest"]["hyperparameters"]["n_trees"] = 10
-    catalog = build_catalog(model_inputs, algorithms, tmp_path)
+def test_bad_block_fails_before_the_run_with_its_name(modelling, algorithms):
+    algorithms["random_forest"]["hyperparameters"] = {"n_trees": 10}
+    catalog = catalog_with(modelling, algorithms)
     with pytest.raises(
         AlgorithmConfigError,
         match=r"params:algorithms\.random_forest .*unknown hyperparameter 'n_trees'",
     ):
-        check_algorithm_blocks(create_pipeline(list(algorithms)), catalog)
+        check_algorithm_blocks(modelling, catalog)
+
+
+def test_producers_are_searched_in_the_runs_own_namespaces(monkeypatch):
+    # As the project context records them, whatever `--pipelines` asked for.
+    monkeypatch.setattr(pipeline_registry, "_run_algorithms", ("only_tree",))
+    pipelines = _all_pipelines()
+    assert set(pipelines) >= set(pipeline_registry.PIPELINES)
+    assert {node.namespace for node in pipelines["modelling"].nodes} >= {"only_tree"}
+    assert not any(
+        (node.namespace or "").startswith("xgboost")
+        for node in pipelines["modelling"].nodes
+    )
 
 
 @pytest.mark.slow
 def test_kedro_run_of_modelling_before_data_engineering_says_what_to_do(tmp_path):
     project = make_project_copy(tmp_path)
-    result = kedro_run(project, "--pipeline", "modelling")
+    result = kedro_run(project, "--pipelines", "modelling")
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "MissingInputsError" in output
-    assert "kedro run --pipeline data_engineering" in output
+    assert "kedro run --pipelines data_engineering" in output
     assert not any((project / "data" / "06_models").iterdir())

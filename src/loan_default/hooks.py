@@ -3,16 +3,16 @@ with what to do instead of in the middle with a file-not-found traceback."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
 
+from loan_default.pipeline_registry import register_pipelines
 from loan_default.pipelines.modelling.algorithms import (
     ALGORITHMS_KEY,
-    validate_algorithm_block,
+    as_algorithm_block,
 )
 
 PRODUCER_ORDER = ("data_engineering", "modelling", "reporting", "scoring", "monitoring")
@@ -34,13 +34,9 @@ def producer_of(dataset: str, pipelines: Mapping[str, Pipeline]) -> str | None:
 
 
 def _all_pipelines() -> dict[str, Pipeline]:
-    # `kedro run --pipeline X` makes Kedro's registry load X alone: build the others.
-    return {
-        name: importlib.import_module(
-            f"loan_default.pipelines.{name}"
-        ).create_pipeline()
-        for name in PRODUCER_ORDER
-    }
+    # Every pipeline, whatever `kedro run --pipelines` asked for, with the namespaces
+    # of the run's own algorithm blocks (recorded by the project context).
+    return register_pipelines()
 
 
 def check_inputs_exist(
@@ -74,7 +70,7 @@ def check_inputs_exist(
         else:
             advice.append(
                 f"{listed}: written by the {producer} pipeline; run "
-                f"`kedro run --pipeline {producer}` first (a bare `kedro run` runs "
+                f"`kedro run --pipelines {producer}` first (a bare `kedro run` runs "
                 "data_engineering, modelling and reporting)"
             )
     raise MissingInputsError(
@@ -83,11 +79,16 @@ def check_inputs_exist(
 
 
 def check_algorithm_blocks(pipeline: Pipeline, catalog: Any) -> None:
-    """Validate every algorithm block the run uses, naming the block on error."""
+    """Validate every algorithm block the run uses against ``AlgorithmBlock``.
+
+    Here rather than by typing fit_model's parameter as ``AlgorithmBlock``: Kedro
+    would report pydantic's own error layout, and hand the node a model where it
+    reads a mapping.
+    """
     prefix = f"params:{ALGORITHMS_KEY}."
     for name in sorted(pipeline.inputs()):
         if name.startswith(prefix):
-            validate_algorithm_block(catalog.load(name), name.removeprefix(prefix))
+            as_algorithm_block(catalog.load(name), name.removeprefix(prefix))
 
 
 class ProjectHooks:

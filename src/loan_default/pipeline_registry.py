@@ -1,19 +1,95 @@
-"""Project pipelines."""
+"""Project pipelines.
+
+The modelling and reporting pipelines have one namespace per algorithm block of the
+run's parameters, so the registry needs the names of those blocks. The project's
+context (``loan_default.context``) reads them from the configuration Kedro loaded for
+the run (its env, conf source and ``--params``) and records them here before Kedro
+builds the registry. See docs/architecture.md.
+"""
 
 from __future__ import annotations
 
-from kedro.framework.project import find_pipelines
+import importlib
+from collections.abc import Iterable, Sequence
+
+from kedro.framework.project import pipelines as project_pipelines
 from kedro.pipeline import Pipeline
 
+PIPELINES = ("data_engineering", "modelling", "reporting", "scoring", "monitoring")
+"""Every registered pipeline, by its folder under ``pipelines/``."""
+PER_ALGORITHM = ("modelling", "reporting")
+"""Pipelines whose ``create_pipeline`` takes the algorithm block names."""
 DEFAULT_PIPELINES = ("data_engineering", "modelling", "reporting")
 """What a bare ``kedro run`` runs: raw data to the evaluation report."""
 
+_run_algorithms: tuple[str, ...] | None = None
+"""The algorithm block names of the current run's configuration, once read."""
 
-def register_pipelines() -> dict[str, Pipeline]:
-    """Register every pipeline under ``pipelines/`` by its folder name."""
-    pipelines = find_pipelines(raise_errors=True)
+
+class RunConfigurationMissingError(RuntimeError):
+    """The pipelines were asked for before any Kedro context read the run's config."""
+
+
+def use_algorithms(names: Iterable[str]) -> None:
+    """Record the algorithm block names of the run's configuration.
+
+    Kedro builds its registry once per process and keeps it: when the names change
+    (another env or conf source in the same process, e.g. a notebook's
+    ``%reload_kedro --env``), the registry is built again on its next use.
+    """
+    global _run_algorithms  # noqa: PLW0603 (one run's configuration per process)
+    names = tuple(names)
+    previous, _run_algorithms = _run_algorithms, names
+    if previous is not None and previous != names:
+        _rebuild_registry()
+
+
+def _rebuild_registry() -> None:
+    # configure() is Kedro's way to drop the cached registry; it also forgets which
+    # pipelines the run asked for (`kedro run --pipelines`), so ask again.
+    requested = project_pipelines._requested_pipelines
+    project_pipelines.configure(project_pipelines._pipelines_module)
+    project_pipelines.set_requested(requested)
+
+
+def run_algorithms() -> tuple[str, ...]:
+    """The algorithm block names recorded from the run's configuration."""
+    # No fallback to reading conf/ ourselves: that read another configuration than
+    # the run's (a packaged project has no conf/ beside its code, and `kedro run
+    # --env` does not set KEDRO_ENV) and silently trained the wrong set of models.
+    # Every Kedro entry point that runs or draws pipelines (run, a packaged run, viz,
+    # airflow create, jupyter) creates the project context first.
+    if _run_algorithms is None:
+        raise RunConfigurationMissingError(
+            "The modelling and reporting pipelines have one namespace per algorithm "
+            "block of the run's parameters, and no Kedro context has read them yet: "
+            "build the pipelines through a KedroSession (session.run() or "
+            "session.load_context() first), or call "
+            "register_pipelines(algorithms=[...]) with the block names."
+        )
+    return _run_algorithms
+
+
+def build_pipelines(algorithms: Sequence[str]) -> dict[str, Pipeline]:
+    """Every pipeline of the project, modelling and reporting for ``algorithms``."""
+    built = {}
+    for name in PIPELINES:
+        module = importlib.import_module(f"loan_default.pipelines.{name}")
+        arguments = {"algorithms": list(algorithms)} if name in PER_ALGORITHM else {}
+        built[name] = module.create_pipeline(**arguments)
+    return built
+
+
+def register_pipelines(algorithms: Sequence[str] | None = None) -> dict[str, Pipeline]:
+    """Register every pipeline by its folder name, and the default run.
+
+    ``algorithms``: the algorithm block names; default: those of the run's
+    configuration, recorded by the project context. (Not ``find_pipelines``: it
+    would call each ``create_pipeline`` without them.)
+    """
+    names = run_algorithms() if algorithms is None else tuple(algorithms)
+    pipelines = build_pipelines(names)
     pipelines["__default__"] = sum(
-        (pipelines[name] for name in DEFAULT_PIPELINES if name in pipelines),
-        Pipeline([]),
+        (pipelines[name] for name in DEFAULT_PIPELINES), Pipeline([])
     )
     return pipelines

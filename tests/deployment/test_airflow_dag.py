@@ -21,7 +21,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
 
 from loan_default.pipeline_registry import register_pipelines
-from tests.project import PROJECT_ROOT
+from tests.project import PROJECT_ROOT, project_parameters
 
 DAGS_FOLDER = PROJECT_ROOT / "airflow" / "dags"
 GENERATOR = PROJECT_ROOT / "airflow" / "generate_dags.sh"
@@ -156,7 +156,8 @@ def check_dag_layout(
 @pytest.fixture(scope="module")
 def pipelines() -> dict[str, Pipeline]:
     configure_project("loan_default")
-    return register_pipelines()
+    # The namespaces of the configuration the DAGs are generated from.
+    return register_pipelines(algorithms=list(project_parameters()["algorithms"]))
 
 
 @pytest.fixture(scope="module")

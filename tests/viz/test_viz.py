@@ -3,15 +3,13 @@ every default pipeline is listed and drawn, with one box per algorithm."""
 
 from __future__ import annotations
 
-import importlib
 import struct
 
 import pytest
 from kedro.pipeline import Pipeline
 
-from loan_default.pipeline_registry import DEFAULT_PIPELINES
-from loan_default.pipelines.modelling import algorithm_names
-from tests.project import make_project_copy
+from loan_default.pipeline_registry import DEFAULT_PIPELINES, register_pipelines
+from tests.project import make_project_copy, project_parameters
 from tests.viz.browser import (
     drawn_nodes,
     find_browser,
@@ -29,10 +27,13 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WIDTH, HEIGHT = 1400, 1000
 
 
+def algorithm_names() -> list[str]:
+    """The algorithm blocks of the configuration the site is built from."""
+    return list(project_parameters()["algorithms"])
+
+
 def registered(name: str) -> Pipeline:
-    if name == "__default__":
-        return sum((registered(part) for part in DEFAULT_PIPELINES), Pipeline([]))
-    return importlib.import_module(f"loan_default.pipelines.{name}").create_pipeline()
+    return register_pipelines(algorithms=algorithm_names())[name]
 
 
 def expected_drawing(pipeline: Pipeline) -> set[str]:

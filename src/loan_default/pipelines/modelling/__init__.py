@@ -1,5 +1,5 @@
 """Modelling: one fit -> predict -> evaluate template per algorithm block."""
 
-from loan_default.pipelines.modelling.pipeline import algorithm_names, create_pipeline
+from loan_default.pipelines.modelling.pipeline import create_pipeline
 
-__all__ = ["algorithm_names", "create_pipeline"]
+__all__ = ["create_pipeline"]

@@ -5,45 +5,47 @@ to configure it. Adding an algorithm is adding a block: nothing here knows any
 particular library beyond the scikit-learn estimator API (``get_params`` /
 ``set_params`` / ``fit`` / ``predict_proba``) and, for early stopping, the
 ``eval_set`` / ``early_stopping_rounds`` convention of gradient-boosting libraries.
+
+A block is read into ``AlgorithmBlock``, a pydantic model whose validators check it
+against the estimator it names. Errors are ``AlgorithmConfigError``s naming the block
+(``params:algorithms.<name>``) and each offending key.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
-import os
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, Literal, get_args
 
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import StandardScaler
 
-from loan_default.model.calibration import (
-    CALIBRATION_METHODS,
-    DEFAULT_CALIBRATION,
-    unwrap_prior_correction,
-)
+from loan_default.model.calibration import DEFAULT_CALIBRATION, unwrap_prior_correction
 
 ALGORITHMS_KEY = "algorithms"
 """The parameters key whose children are the algorithm blocks."""
 
-BLOCK_KEYS = {
-    "estimator",
-    "calibration",
-    "hyperparameters",
-    "class_imbalance",
-    "early_stopping_rounds",
-    "scale_features",
-    "search",
-}
-SEARCH_KEYS = {"method", "space", "cv_folds", "n_iter"}
-SEARCH_METHODS = ("none", "grid", "random")
+ClassImbalance = Literal["none", "scale_pos_weight", "balanced", "balanced_subsample"]
+Calibration = Literal["prior_correction", "none"]  # model.calibration's methods
+SearchMethod = Literal["none", "grid", "random"]
+SEARCH_METHODS = get_args(SearchMethod)
 
 # How each class_imbalance choice is applied: the estimator parameter it sets and
 # its value ("auto" = negatives / positives of the training data).
-CLASS_IMBALANCE = {
+CLASS_IMBALANCE: dict[str, tuple[str, str] | None] = {
     "none": None,
     "scale_pos_weight": ("scale_pos_weight", "auto"),
     "balanced": ("class_weight", "balanced"),
@@ -53,47 +55,21 @@ CLASS_IMBALANCE = {
 MODEL_STEP = "model"
 """Name of the estimator's step when ``scale_features`` wraps it in a Pipeline."""
 
+_BLOCK_ERROR = "algorithm_block"
+"""Pydantic error type of the checks written here (the others are pydantic's own)."""
+
 
 class AlgorithmConfigError(ValueError):
     """An algorithm block that cannot describe a working estimator."""
 
 
-def _where(algorithm: str | None) -> str:
-    return f"params:{ALGORITHMS_KEY}.{algorithm}" if algorithm else "algorithm block"
-
-
-def project_conf_source() -> Path:
-    """The project's configuration folder, found from the working directory."""
-    from kedro.framework.project import settings  # noqa: PLC0415
-    from kedro.utils import find_kedro_project  # noqa: PLC0415
-
-    # Fall back to the source checkout when run from outside the project folder.
-    project_path = find_kedro_project(Path.cwd()) or Path(__file__).resolve().parents[4]
-    return project_path / settings.CONF_SOURCE
-
-
-def load_algorithm_blocks(
-    conf_source: str | Path | None = None, env: str | None = None
-) -> dict[str, dict[str, Any]]:
-    """The algorithm blocks of the parameters config, in the order they are written.
-
-    Reads base plus ``env`` (default: ``KEDRO_ENV``, else the project's default run
-    environment, ``local``) with the project's config loader settings.
-    """
-    from kedro.framework.project import settings  # noqa: PLC0415
-
-    conf_source = Path(conf_source) if conf_source else project_conf_source()
-    loader = settings.CONFIG_LOADER_CLASS(
-        conf_source=str(conf_source),
-        env=env or os.environ.get("KEDRO_ENV"),
-        **settings.CONFIG_LOADER_ARGS,
-    )
-    parameters = loader["parameters"]
+def algorithm_block_names(parameters: Mapping[str, Any]) -> list[str]:
+    """The names of the algorithm blocks in a run's parameters, in written order."""
     blocks = parameters.get(ALGORITHMS_KEY)
     if not isinstance(blocks, Mapping) or not blocks:
         raise AlgorithmConfigError(
-            f"The parameters in {conf_source} have no '{ALGORITHMS_KEY}:' mapping of "
-            "algorithm blocks (expected in parameters_modelling.yml); found "
+            f"The run's parameters have no '{ALGORITHMS_KEY}:' mapping of algorithm "
+            "blocks (expected in parameters_modelling.yml); found "
             f"{type(blocks).__name__}"
         )
     for name in blocks:
@@ -102,165 +78,309 @@ def load_algorithm_blocks(
                 f"params:{ALGORITHMS_KEY}: algorithm name {name!r} must be a Python "
                 "identifier (it becomes a pipeline namespace and a folder name)"
             )
-    return {str(name): dict(block) for name, block in blocks.items()}
+    return [str(name) for name in blocks]
 
 
-def _import_estimator_class(path: Any, algorithm: str | None) -> type:
-    where = _where(algorithm)
-    if not isinstance(path, str) or "." not in path:
-        raise AlgorithmConfigError(
-            f"{where}.estimator must be an import path such as "
-            f"'sklearn.tree.DecisionTreeClassifier'; got {path!r}"
+def _fail(reason: str, key: str | None = None) -> PydanticCustomError:
+    # The reason travels in ctx, not in the template: pydantic would format any
+    # braces of a quoted value. `key` extends the error's location (see _describe).
+    return PydanticCustomError(_BLOCK_ERROR, "{reason}", {"reason": reason, "key": key})
+
+
+def import_estimator_class(path: str) -> type:
+    """The class an estimator import path names, if it can give probabilities."""
+    if "." not in path:
+        raise _fail(
+            "must be an import path such as 'sklearn.tree.DecisionTreeClassifier'; "
+            f"got {path!r}"
         )
     module_name, _, class_name = path.rpartition(".")
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
-        raise AlgorithmConfigError(
-            f"{where}.estimator: cannot import module {module_name!r} of {path!r}: "
-            f"{error}"
+        raise _fail(
+            f"cannot import module {module_name!r} of {path!r}: {error}"
         ) from error
     estimator_class = getattr(module, class_name, None)
     if not isinstance(estimator_class, type):
-        raise AlgorithmConfigError(
-            f"{where}.estimator: module {module_name!r} has no class {class_name!r}"
-        )
+        raise _fail(f"module {module_name!r} has no class {class_name!r}")
     if not hasattr(estimator_class, "predict_proba"):
-        raise AlgorithmConfigError(
-            f"{where}.estimator: {path} has no predict_proba, so it cannot give a "
-            "probability of default"
+        raise _fail(
+            f"{path} has no predict_proba, so it cannot give a probability of default"
         )
     return estimator_class
 
 
-def _check_names(
-    names: Any, known: Mapping[str, Any] | set[str], where: str, what: str
-) -> None:
+@functools.cache
+def estimator_parameters(path: str) -> frozenset[str]:
+    """The constructor parameters (``get_params`` names) of an estimator class."""
+    return frozenset(import_estimator_class(path)().get_params())
+
+
+def _unknown(names: Iterable[str], known: Iterable[str], what: str) -> str | None:
+    """'unknown <what> ...' with a "did you mean" hint per name, or None."""
+    known = sorted(known)
     unknown = sorted(set(names) - set(known))
-    if unknown:
-        hints = []
-        for name in unknown:
-            close = difflib.get_close_matches(name, list(known), n=1)
-            hints.append(
-                f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-            )
-        raise AlgorithmConfigError(
-            f"{where}: unknown {what} {', '.join(hints)}; known: {sorted(known)}"
-        )
+    if not unknown:
+        return None
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1)
+        hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return f"unknown {what} {', '.join(hints)}; known: {known}"
 
 
-def _check_search(search: Any, parameter_names: set[str], where: str) -> None:
-    if not isinstance(search, Mapping):
-        raise AlgorithmConfigError(f"{where}.search must be a mapping; got {search!r}")
-    _check_names(search, SEARCH_KEYS, f"{where}.search", "key")
-    method = search.get("method", "none")
-    if method not in SEARCH_METHODS:
-        raise AlgorithmConfigError(
-            f"{where}.search.method must be one of {list(SEARCH_METHODS)}; "
-            f"got {method!r}"
-        )
-    if method == "none":
-        return
-    space = search.get("space")
-    if not isinstance(space, Mapping) or not space:
-        raise AlgorithmConfigError(
-            f"{where}.search.space must map hyperparameters to lists of values; "
-            f"got {space!r}"
-        )
-    _check_names(space, parameter_names, f"{where}.search.space", "hyperparameter")
-    for name, values in space.items():
-        if not isinstance(values, list) or not values:
-            raise AlgorithmConfigError(
-                f"{where}.search.space.{name} must be a non-empty list; got {values!r}"
+def _parameters_of_estimator(info: ValidationInfo) -> frozenset[str] | None:
+    # Present only when the estimator field was valid: fields validate in order.
+    path = info.data.get("estimator")
+    return estimator_parameters(path) if path else None
+
+
+def _searching(info: ValidationInfo) -> bool:
+    return info.data.get("method", "none") != "none"
+
+
+class SearchSpec(BaseModel):
+    """A cross-validated hyperparameter search on the training data."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    method: SearchMethod = "none"
+    space: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(
+        default_factory=dict, validate_default=True
+    )
+    cv_folds: int | None = Field(default=None, validate_default=True)
+    n_iter: PositiveInt | None = Field(default=None, validate_default=True)
+
+    @field_validator("space")
+    @classmethod
+    def _space_to_search(cls, space: dict, info: ValidationInfo) -> dict:
+        if _searching(info) and not space:
+            raise _fail(f"must map hyperparameters to lists of values; got {space!r}")
+        return space
+
+    @field_validator("cv_folds")
+    @classmethod
+    def _folds_to_search(cls, cv_folds: int | None, info: ValidationInfo) -> int | None:
+        if _searching(info) and (cv_folds is None or cv_folds < 2):
+            raise _fail(f"must be an integer >= 2; got {cv_folds!r}")
+        return cv_folds
+
+    @field_validator("n_iter")
+    @classmethod
+    def _bound_of_random_search(
+        cls, n_iter: int | None, info: ValidationInfo
+    ) -> int | None:
+        if info.data.get("method") == "random" and n_iter is None:
+            raise _fail(
+                "must be a positive integer for a random search (it bounds the "
+                "number of candidates); got None"
             )
-    cv_folds = search.get("cv_folds")
-    if not isinstance(cv_folds, int) or cv_folds < 2:
-        raise AlgorithmConfigError(
-            f"{where}.search.cv_folds must be an integer >= 2; got {cv_folds!r}"
+        return n_iter
+
+
+class AlgorithmBlock(BaseModel):
+    """One block under ``algorithms:``: an estimator and how to configure it.
+
+    Strict: YAML gives native types, so "yes" is not a boolean nor "3" an integer.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    estimator: str
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    class_imbalance: ClassImbalance = "none"
+    calibration: Calibration = DEFAULT_CALIBRATION
+    scale_features: bool = False
+    early_stopping_rounds: PositiveInt | None = None
+    search: SearchSpec = Field(default_factory=SearchSpec)
+
+    @field_validator("hyperparameters", "search", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: Any) -> Any:
+        # `hyperparameters:` with nothing under it is null in YAML.
+        return {} if value is None else value
+
+    @field_validator("estimator")
+    @classmethod
+    def _importable(cls, path: str) -> str:
+        import_estimator_class(path)
+        return path
+
+    @field_validator("hyperparameters")
+    @classmethod
+    def _known_hyperparameters(
+        cls, hyperparameters: dict, info: ValidationInfo
+    ) -> dict:
+        known = _parameters_of_estimator(info)
+        problem = known is not None and _unknown(
+            hyperparameters, known, "hyperparameter"
         )
-    if method == "random":
-        n_iter = search.get("n_iter")
-        if not isinstance(n_iter, int) or n_iter < 1:
-            raise AlgorithmConfigError(
-                f"{where}.search.n_iter must be a positive integer for a random "
-                f"search (it bounds the number of candidates); got {n_iter!r}"
+        if problem:
+            raise _fail(problem)
+        return hyperparameters
+
+    @field_validator("class_imbalance")
+    @classmethod
+    def _estimator_takes_the_weight(cls, imbalance: str, info: ValidationInfo) -> str:
+        known = _parameters_of_estimator(info)
+        setting = CLASS_IMBALANCE[imbalance]
+        if known is not None and setting and setting[0] not in known:
+            raise _fail(
+                f"{imbalance!r} sets {setting[0]!r}, which {info.data['estimator']} "
+                "does not have"
             )
+        return imbalance
+
+    @field_validator("early_stopping_rounds")
+    @classmethod
+    def _early_stopping_possible(
+        cls, rounds: int | None, info: ValidationInfo
+    ) -> int | None:
+        if rounds is None:
+            return rounds
+        known = _parameters_of_estimator(info)
+        if known is not None and "early_stopping_rounds" not in known:
+            raise _fail(
+                f"{info.data['estimator']} does not support early stopping on a "
+                "validation set"
+            )
+        if info.data.get("scale_features"):
+            raise _fail(
+                "cannot be combined with scale_features (the validation set would "
+                "not be scaled)"
+            )
+        return rounds
+
+    @field_validator("search")
+    @classmethod
+    def _searched_hyperparameters_exist(
+        cls, search: SearchSpec, info: ValidationInfo
+    ) -> SearchSpec:
+        known = _parameters_of_estimator(info)
+        problem = known is not None and _unknown(search.space, known, "hyperparameter")
+        if problem:
+            raise _fail(problem, key="space")
+        return search
+
+    @property
+    def estimator_class(self) -> type:
+        return import_estimator_class(self.estimator)
+
+    @property
+    def parameter_names(self) -> frozenset[str]:
+        return estimator_parameters(self.estimator)
+
+
+# Wording of pydantic's own errors, each followed by "; got <value>".
+_PHRASES = {
+    "bool_type": "must be true or false",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "int_type": "must be an integer",
+    "string_type": "must be a string",
+    "list_type": "must be a non-empty list",
+    "too_short": "must be a non-empty list",
+}
+
+
+def _model_at(path: tuple) -> type[BaseModel] | None:
+    """The model describing the mapping at ``path`` of a block (() is the block)."""
+    model: type[BaseModel] = AlgorithmBlock
+    for part in path:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def _phrase(error: ErrorDetails) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == _BLOCK_ERROR:
+        return ctx["reason"]
+    if kind == "missing":
+        return "must be set"
+    if kind == "literal_error":
+        model = _model_at(tuple(error["loc"][:-1]))
+        field = model.model_fields.get(error["loc"][-1]) if model else None
+        choices = list(get_args(field.annotation)) if field else ctx.get("expected")
+        phrase = f"must be one of {choices}"
+    elif kind == "greater_than" and ctx.get("gt") == 0:
+        phrase = "must be a positive integer or null"
+    else:
+        phrase = _PHRASES.get(kind, error["msg"])
+    return f"{phrase}; got {error['input']!r}"
+
+
+def _line(where: str, estimator: str | None, path: tuple, phrase: str) -> str:
+    # Checks that depend on the estimator say which one it is, as the block does.
+    if estimator and path and path[0] in AlgorithmBlock.model_fields:
+        if path[0] != "estimator":
+            where += f" ({estimator})"
+    where += "".join(f".{part}" for part in path)
+    return where + (" " if phrase.startswith("must") else ": ") + phrase
+
+
+def _describe(error: ValidationError, block: Any, algorithm: str | None) -> str:
+    """Every problem of a block, one a line, each naming the block and the key."""
+    where = f"params:{ALGORITHMS_KEY}.{algorithm}" if algorithm else "algorithm block"
+    errors = error.errors()
+    estimator = None
+    if isinstance(block, Mapping) and not any(
+        e["loc"][:1] == ("estimator",) for e in errors
+    ):
+        estimator = block.get("estimator")
+    extra_keys: dict[tuple, list[str]] = {}
+    for e in errors:
+        if e["type"] == "extra_forbidden":
+            extra_keys.setdefault(tuple(e["loc"][:-1]), []).append(str(e["loc"][-1]))
+    lines = []
+    for e in errors:
+        path = tuple(e["loc"])
+        if e["type"] == "extra_forbidden":
+            parent = path[:-1]
+            if parent in extra_keys:  # one line per mapping, for all its keys
+                model = _model_at(parent)
+                known = list(model.model_fields) if model else []
+                names = extra_keys.pop(parent)
+                lines.append(
+                    _line(where, estimator, parent, _unknown(names, known, "key"))
+                )
+            continue
+        key = (e.get("ctx") or {}).get("key")
+        lines.append(
+            _line(where, estimator, path + ((key,) if key else ()), _phrase(e))
+        )
+    return "\n".join(lines)
+
+
+def as_algorithm_block(
+    block: AlgorithmBlock | Mapping[str, Any], algorithm: str | None = None
+) -> AlgorithmBlock:
+    """The typed block; ``AlgorithmConfigError`` naming the block and each bad key.
+
+    ``algorithm`` is the block's name (``params:algorithms.<algorithm>``) when known.
+    """
+    if isinstance(block, AlgorithmBlock):
+        return block
+    try:
+        return AlgorithmBlock.model_validate(block)
+    except ValidationError as error:
+        # The message says all pydantic's traceback would, in the block's terms.
+        raise AlgorithmConfigError(_describe(error, block, algorithm)) from None
 
 
 def validate_algorithm_block(
-    block: Mapping[str, Any], algorithm: str | None = None
+    block: AlgorithmBlock | Mapping[str, Any], algorithm: str | None = None
 ) -> type:
-    """Check every key of an algorithm block; return the estimator class.
-
-    Errors name the block (``params:algorithms.<algorithm>`` when the name is known)
-    and the offending key.
-    """
-    where = _where(algorithm)
-    if not isinstance(block, Mapping):
-        raise AlgorithmConfigError(f"{where} must be a mapping; got {block!r}")
-    _check_names(block, BLOCK_KEYS, where, "key")
-    estimator_class = _import_estimator_class(block.get("estimator"), algorithm)
-    where = f"{where} ({block['estimator']})"
-    parameter_names = set(estimator_class().get_params())
-
-    hyperparameters = block.get("hyperparameters") or {}
-    if not isinstance(hyperparameters, Mapping):
-        raise AlgorithmConfigError(
-            f"{where}.hyperparameters must be a mapping; got {hyperparameters!r}"
-        )
-    _check_names(
-        hyperparameters, parameter_names, f"{where}.hyperparameters", "hyperparameter"
-    )
-
-    imbalance = block.get("class_imbalance", "none")
-    if imbalance not in CLASS_IMBALANCE:
-        raise AlgorithmConfigError(
-            f"{where}.class_imbalance must be one of {list(CLASS_IMBALANCE)}; "
-            f"got {imbalance!r}"
-        )
-    if CLASS_IMBALANCE[imbalance] and CLASS_IMBALANCE[imbalance][0] not in (
-        parameter_names
-    ):
-        raise AlgorithmConfigError(
-            f"{where}.class_imbalance: {imbalance!r} sets "
-            f"{CLASS_IMBALANCE[imbalance][0]!r}, which {block['estimator']} does not "
-            "have"
-        )
-
-    rounds = block.get("early_stopping_rounds")
-    if rounds is not None:
-        if not isinstance(rounds, int) or rounds < 1:
-            raise AlgorithmConfigError(
-                f"{where}.early_stopping_rounds must be a positive integer or null; "
-                f"got {rounds!r}"
-            )
-        if "early_stopping_rounds" not in parameter_names:
-            raise AlgorithmConfigError(
-                f"{where}.early_stopping_rounds: {block['estimator']} does not "
-                "support early stopping on a validation set"
-            )
-        if block.get("scale_features"):
-            raise AlgorithmConfigError(
-                f"{where}: early_stopping_rounds cannot be combined with "
-                "scale_features (the validation set would not be scaled)"
-            )
-    calibration = block.get("calibration", DEFAULT_CALIBRATION)
-    if calibration not in CALIBRATION_METHODS:
-        raise AlgorithmConfigError(
-            f"{where}.calibration must be one of {list(CALIBRATION_METHODS)}; "
-            f"got {calibration!r}"
-        )
-    if not isinstance(block.get("scale_features", False), bool):
-        raise AlgorithmConfigError(
-            f"{where}.scale_features must be true or false; "
-            f"got {block['scale_features']!r}"
-        )
-    _check_search(block.get("search", {"method": "none"}), parameter_names, where)
-    return estimator_class
+    """Check every key of an algorithm block; return the estimator class."""
+    return as_algorithm_block(block, algorithm).estimator_class
 
 
 def build_estimator(
-    block: Mapping[str, Any],
+    block: AlgorithmBlock | Mapping[str, Any],
     defaults: Mapping[str, Any],
     class_ratio: float,
     algorithm: str | None = None,
@@ -272,32 +392,32 @@ def build_estimator(
     ``class_ratio`` (negatives / positives of the training data) is the value of
     ``scale_pos_weight`` when class_imbalance asks for it.
     """
-    estimator_class = validate_algorithm_block(block, algorithm)
-    estimator = estimator_class()
-    parameter_names = set(estimator.get_params())
+    spec = as_algorithm_block(block, algorithm)
+    estimator = spec.estimator_class()
     settings = {
-        name: value for name, value in defaults.items() if name in parameter_names
+        name: value for name, value in defaults.items() if name in spec.parameter_names
     }
-    settings.update(block.get("hyperparameters") or {})
-    imbalance = CLASS_IMBALANCE[block.get("class_imbalance", "none")]
+    settings.update(spec.hyperparameters)
+    imbalance = CLASS_IMBALANCE[spec.class_imbalance]
     if imbalance:
         name, value = imbalance
         settings[name] = class_ratio if value == "auto" else value
-    if block.get("early_stopping_rounds") is not None:
-        settings["early_stopping_rounds"] = block["early_stopping_rounds"]
+    if spec.early_stopping_rounds is not None:
+        settings["early_stopping_rounds"] = spec.early_stopping_rounds
     estimator.set_params(**settings)
-    if block.get("scale_features"):
+    if spec.scale_features:
         return SklearnPipeline([("scale", StandardScaler()), (MODEL_STEP, estimator)])
     return estimator
 
 
-def applied_parameters(block: Mapping[str, Any]) -> set[str]:
+def applied_parameters(block: AlgorithmBlock | Mapping[str, Any]) -> set[str]:
     """Estimator parameters a block sets through its own keys, not hyperparameters."""
+    spec = as_algorithm_block(block)
     names = set()
-    imbalance = CLASS_IMBALANCE[block.get("class_imbalance", "none")]
+    imbalance = CLASS_IMBALANCE[spec.class_imbalance]
     if imbalance:
         names.add(imbalance[0])
-    if block.get("early_stopping_rounds") is not None:
+    if spec.early_stopping_rounds is not None:
         names.add("early_stopping_rounds")
     return names
 
@@ -330,12 +450,15 @@ def core_estimator(model: Any) -> Any:
     return model
 
 
-def search_space(block: Mapping[str, Any]) -> dict[str, list[Any]]:
+def search_space(block: AlgorithmBlock | Mapping[str, Any]) -> dict[str, list[Any]]:
     """The search space with keys as the built estimator (maybe a Pipeline) names them."""
-    space = dict((block.get("search") or {}).get("space") or {})
-    if block.get("scale_features"):
-        return {f"{MODEL_STEP}__{name}": values for name, values in space.items()}
-    return space
+    spec = as_algorithm_block(block)
+    if spec.scale_features:
+        return {
+            f"{MODEL_STEP}__{name}": values
+            for name, values in spec.search.space.items()
+        }
+    return dict(spec.search.space)
 
 
 def without_early_stopping(estimator: Any) -> Any:
