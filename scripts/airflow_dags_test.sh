@@ -40,12 +40,13 @@ if [ ! -x "$venv/bin/airflow" ] || [ "$("$venv/bin/airflow" version 2>/dev/null)
   fi
   rm -f "$constraints_file"
 fi
-# The project itself, editable, without Airflow's constraints (they pin other versions
-# of pandas and numpy); installed again only when another checkout is installed.
-installed_from=$("$venv/bin/python" -c 'import loan_default; print(loan_default.__file__)' 2>/dev/null || true)
-if [ "$installed_from" != "$project/src/loan_default/__init__.py" ]; then
-  "$venv/bin/pip" install --quiet -e "$project"
+# The project itself as a deployment installs it, a wheel (not editable: the tasks
+# must not need the source tree), without Airflow's constraints (they pin other
+# versions of pandas and numpy). Its dependencies once, then this checkout's code.
+if ! "$venv/bin/python" -c 'import loan_default' 2>/dev/null; then
+  "$venv/bin/pip" install --quiet "$project"
 fi
+"$venv/bin/pip" install --quiet --no-deps --force-reinstall "$project"
 "$venv/bin/pip" check
 echo "Airflow virtualenv ready in $((SECONDS - started)) s"
 
@@ -61,8 +62,8 @@ export AIRFLOW__CORE__DAGS_FOLDER=$project/airflow/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 # A test run fails at once instead of retrying a broken task five minutes later.
 export LOAN_DEFAULT_TASK_RETRIES=0
-# The DAGs' tasks run in this copy of the project's configuration; the package is
-# the one installed above.
+# The DAGs' tasks run in this copy of the project's configuration, which also decides
+# the modelling namespaces; the package is the one installed above.
 export LOAN_DEFAULT_PROJECT_PATH=$tmp/project
 mkdir -p "$LOAN_DEFAULT_PROJECT_PATH/src" "$LOAN_DEFAULT_PROJECT_PATH/conf/local"
 cp "$project/pyproject.toml" "$project/.telemetry" "$LOAN_DEFAULT_PROJECT_PATH/"

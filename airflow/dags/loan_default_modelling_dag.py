@@ -38,6 +38,30 @@ TASKS = {
         "pipeline_names": ["modelling"],
         "namespaces": ["xgboost"],
     },
+    "tabulate-test-metrics": {
+        "pipeline_names": ["modelling"],
+        "node_names": [
+            "tabulate_test_metrics",
+        ],
+    },
+    "tabulate-validation-metrics": {
+        "pipeline_names": ["modelling"],
+        "node_names": [
+            "tabulate_validation_metrics",
+        ],
+    },
+    "select-champion": {
+        "pipeline_names": ["modelling"],
+        "node_names": [
+            "select_champion",
+        ],
+    },
+    "build-champion-model": {
+        "pipeline_names": ["modelling"],
+        "node_names": [
+            "build_champion_model",
+        ],
+    },
     "reporting": {
         "pipeline_names": ["reporting"],
     },
@@ -54,10 +78,29 @@ UPSTREAM_TASKS = {
     "xgboost": [
         "data-engineering",
     ],
-    "reporting": [
+    "tabulate-test-metrics": [
         "decision-tree",
         "random-forest",
         "xgboost",
+    ],
+    "tabulate-validation-metrics": [
+        "decision-tree",
+        "random-forest",
+        "xgboost",
+    ],
+    "select-champion": [
+        "tabulate-validation-metrics",
+    ],
+    "build-champion-model": [
+        "decision-tree",
+        "random-forest",
+        "select-champion",
+        "tabulate-test-metrics",
+        "tabulate-validation-metrics",
+        "xgboost",
+    ],
+    "reporting": [
+        "build-champion-model",
     ],
 }
 
