@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loan_default.api.cli import EXIT_NO_CHAMPION, main
+from loan_default.api.cli import EXIT_BAD_SETTINGS, EXIT_NO_CHAMPION, main
 from loan_default.api.settings import (
     ApiSettings,
     ChampionNotFoundError,
@@ -62,13 +62,18 @@ def test_the_newest_version_is_served(tmp_path):
         resolve_champion_file(tmp_path / "2025-09-09T00.00.00.000Z")
 
 
-def test_settings_travel_through_the_environment(tmp_path):
-    settings = ApiSettings(model_path=tmp_path, max_applications=7, reason_codes=3)
-    assert ApiSettings.from_environment(settings.to_environment()) == settings
-    with pytest.raises(ValueError, match="LOAN_DEFAULT_API_MAX_APPLICATIONS"):
-        ApiSettings.from_environment({"LOAN_DEFAULT_API_MAX_APPLICATIONS": "many"})
-    with pytest.raises(ValueError, match="max_body_bytes"):
-        ApiSettings(max_body_bytes=0)
+def test_a_bad_variable_stops_serve_with_its_name(monkeypatch, capsys):
+    monkeypatch.setenv("LOAN_DEFAULT_API_MAX_BATCH_APPLICATIONS", "0")
+    assert main(["serve"]) == EXIT_BAD_SETTINGS
+    assert "LOAN_DEFAULT_API_MAX_BATCH_APPLICATIONS" in capsys.readouterr().err
+
+
+def test_a_flag_wins_over_its_variable(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LOAN_DEFAULT_API_MODEL_PATH", str(tmp_path / "from-variable"))
+    assert main(["serve", "--model-path", str(tmp_path / "from-flag")]) == (
+        EXIT_NO_CHAMPION
+    )
+    assert "from-flag" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(

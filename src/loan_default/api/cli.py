@@ -19,7 +19,12 @@ from loan_default.api.settings import (
 )
 
 EXIT_NO_CHAMPION = 2
-_DEFAULTS = ApiSettings()
+EXIT_BAD_SETTINGS = 3
+# Class defaults only: reading the environment here would fail at import on a bad
+# variable instead of at `serve`, with a clear message.
+_DEFAULTS = {name: field.default for name, field in ApiSettings.model_fields.items()}
+# Flags that set an ApiSettings field of the same name.
+_SETTING_FLAGS = ("model_path", "max_applications", "max_body_bytes", "reason_codes")
 
 
 def _positive(text: str) -> int:
@@ -45,9 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--model-path",
         type=Path,
-        default=_DEFAULTS.model_path,
+        default=None,
         help="a champion file, a version folder, or the versioned dataset folder "
-        "(newest version); default: %(default)s",
+        f"(newest version); default: {_DEFAULTS['model_path']}",
     )
     serve.add_argument(
         "--workers", type=_positive, default=1, help="processes; default: 1"
@@ -55,20 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-applications",
         type=_positive,
-        default=_DEFAULTS.max_applications,
-        help="applications per request; default: %(default)s",
+        default=None,
+        help=f"applications per request; default: {_DEFAULTS['max_applications']}",
     )
     serve.add_argument(
         "--max-body-bytes",
         type=_positive,
-        default=_DEFAULTS.max_body_bytes,
-        help="request body size; default: %(default)s",
+        default=None,
+        help=f"request body size; default: {_DEFAULTS['max_body_bytes']}",
     )
     serve.add_argument(
         "--reason-codes",
         type=_positive,
-        default=_DEFAULTS.reason_codes,
-        help="reason codes per application; default: %(default)s",
+        default=None,
+        help=f"reason codes per application; default: {_DEFAULTS['reason_codes']}",
     )
     serve.add_argument(
         "--log-level",
@@ -79,17 +84,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def serve(arguments: argparse.Namespace) -> int:
+    # A flag given wins over its LOAN_DEFAULT_API_* variable, which wins over the
+    # default; settings without a flag come from the environment alone.
+    flags = {
+        name: getattr(arguments, name)
+        for name in _SETTING_FLAGS
+        if getattr(arguments, name) is not None
+    }
     try:
-        model_file = resolve_champion_file(arguments.model_path)
+        settings = ApiSettings(**flags)
+    except ValueError as error:
+        print(f"loan-default-api: cannot start: {error}", file=sys.stderr)  # noqa: T201
+        return EXIT_BAD_SETTINGS
+    try:
+        model_file = resolve_champion_file(settings.model_path)
     except ChampionNotFoundError as error:
         print(f"loan-default-api: cannot start: {error}", file=sys.stderr)  # noqa: T201
         return EXIT_NO_CHAMPION
-    settings = ApiSettings(
-        model_path=model_file.resolve(),
-        max_applications=arguments.max_applications,
-        max_body_bytes=arguments.max_body_bytes,
-        reason_codes=arguments.reason_codes,
-    )
+    settings = settings.model_copy(update={"model_path": model_file.resolve()})
     # Worker processes build their app from the environment.
     os.environ.update(settings.to_environment())
     import uvicorn  # noqa: PLC0415 - only the serve command needs it

@@ -32,7 +32,9 @@ class PredictionService:
         self,
         champion: ScoringModel,
         reason_codes: int,
-        large_batch_rows: int = ApiSettings.inline_batch_applications,
+        large_batch_rows: int = ApiSettings.model_fields[
+            "inline_batch_applications"
+        ].default,
         large_batch_threads: int = 1,
     ) -> None:
         self.champion = champion

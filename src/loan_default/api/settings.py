@@ -7,10 +7,13 @@ values as the command that started it.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+from pydantic import Field, PositiveInt, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CHAMPION_DATASET_PATH = Path("data/06_models/champion/champion_model.pkl")
 """Where ``kedro run`` saves the champion, one folder per version (catalog entry
@@ -32,68 +35,93 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
-@dataclasses.dataclass(frozen=True)
-class ApiSettings:
-    """What the API serves and the limits it enforces."""
+class ApiSettings(BaseSettings):
+    """What the API serves and the limits it enforces.
+
+    Keyword arguments win over ``LOAN_DEFAULT_API_*`` variables, which win over the
+    defaults below.
+    """
+
+    model_config = SettingsConfigDict(env_prefix=ENVIRONMENT_PREFIX, frozen=True)
 
     model_path: Path = CHAMPION_DATASET_PATH
     # Applications in one POST /predict; more is answered 413.
-    max_applications: int = 10_000
+    max_applications: PositiveInt = 10_000
     # Request body size; a full 122-column record is about 4 KB of JSON.
-    max_body_bytes: int = 64 * 1024 * 1024
+    max_body_bytes: PositiveInt = 64 * 1024 * 1024
     # Reason codes per application: the features that raise its risk the most.
-    reason_codes: int = 5
+    reason_codes: PositiveInt = 5
     # Concurrent requests are scored together, up to this many applications.
-    max_batch_applications: int = 2_000
+    max_batch_applications: PositiveInt = 2_000
     # Batches up to this size are scored on the event loop: a few milliseconds, and
     # no hand-off to a thread, which cost a fifth of the CPU of a single-application
     # request. Larger ones go to a thread, so /health and /ready answer meanwhile.
-    inline_batch_applications: int = 64
+    inline_batch_applications: PositiveInt = 64
     # XGBoost threads for those larger batches (small ones use one: starting
     # threads costs more than a few rows): the cores this process may use.
-    large_batch_threads: int = dataclasses.field(default_factory=usable_cores)
+    large_batch_threads: PositiveInt = Field(default_factory=usable_cores)
 
-    def __post_init__(self) -> None:
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if field.type == "int" and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1
-            ):
-                raise ValueError(
-                    f"API setting {field.name} ({ENVIRONMENT_PREFIX}"
-                    f"{field.name.upper()}): expected a whole number >= 1, "
-                    f"got {value!r}"
-                )
-        object.__setattr__(self, "model_path", Path(self.model_path))
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            raise ValueError(_describe(error)) from None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans(cls, value: object) -> object:
+        # Lax integer parsing would take True as 1; a flag is no count.
+        if isinstance(value, bool):
+            raise ValueError("a boolean is not a whole number")
+        return value
 
     def to_environment(self) -> dict[str, str]:
         """The settings as environment variables, for worker processes."""
         return {
-            ENVIRONMENT_PREFIX + field.name.upper(): str(getattr(self, field.name))
-            for field in dataclasses.fields(self)
+            ENVIRONMENT_PREFIX + name.upper(): str(getattr(self, name))
+            for name in type(self).model_fields
         }
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> ApiSettings:
-        """Settings from ``LOAN_DEFAULT_API_*`` variables; defaults for the rest."""
-        environ = os.environ if environ is None else environ
+        """Settings from ``LOAN_DEFAULT_API_*`` variables; defaults for the rest.
+
+        Without ``environ`` pydantic-settings reads the process environment. A
+        given mapping is read alone: every field is passed, from it or its default,
+        so that the process environment cannot fill a gap.
+        """
+        if environ is None:
+            return cls()
         values: dict[str, object] = {}
-        for field in dataclasses.fields(cls):
-            name = ENVIRONMENT_PREFIX + field.name.upper()
-            if name not in environ:
-                continue
-            text = environ[name]
-            if field.type == "int":
-                try:
-                    values[field.name] = int(text)
-                except ValueError:
-                    raise ValueError(
-                        f"environment variable {name}: expected a whole number, "
-                        f"got {text!r}"
-                    ) from None
-            else:
-                values[field.name] = Path(text)
+        for name, field in cls.model_fields.items():
+            variable = ENVIRONMENT_PREFIX + name.upper()
+            values[name] = (
+                environ[variable]
+                if variable in environ
+                else field.get_default(call_default_factory=True)
+            )
         return cls(**values)
+
+
+def _describe(error: ValidationError) -> str:
+    """One line per bad setting, naming its field and its environment variable."""
+    lines = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]) if problem["loc"] else "?"
+        field = ApiSettings.model_fields.get(name)
+        if field is not None and field.annotation is not Path:
+            expected = "expected a whole number >= 1"
+        else:
+            expected = problem["msg"]
+        given = problem.get("input")
+        # A variable's "0" is shown as the 0 it means; other text as quoted text.
+        if isinstance(given, str) and given.strip().lstrip("+-").isdigit():
+            given = int(given)
+        lines.append(
+            f"API setting {name}, {ENVIRONMENT_PREFIX}{name.upper()}: {expected}, "
+            f"got {given!r}"
+        )
+    return "; ".join(lines)
 
 
 def resolve_champion_file(model_path: Path) -> Path:
