@@ -9,7 +9,29 @@ import pandas as pd
 import pytest
 import yaml
 
-from loan_default.monitoring.batch import monitor_batch
+from loan_default.monitoring.alerts import (
+    alerts_frame,
+    drift_alerts,
+    null_share_alerts,
+    rule_alerts,
+    score_drift_alerts,
+)
+from loan_default.monitoring.columns import (
+    as_float,
+    non_feature_columns,
+    split_features,
+)
+from loan_default.monitoring.drift import feature_drift, numeric_psi
+from loan_default.monitoring.performance import labelled_performance
+from loan_default.monitoring.quality import data_quality
+from loan_default.monitoring.stability import (
+    client_profile,
+    importance_stability,
+    risk_decile_shares,
+    score_histogram,
+    score_statistics,
+)
+from loan_default.monitoring.table import metrics_table
 
 PARAMETERS = Path(__file__).parents[2] / "conf" / "base" / "parameters_monitoring.yml"
 
@@ -78,15 +100,72 @@ def fake_contributions(frame: pd.DataFrame) -> pd.DataFrame:
     return contributions
 
 
+def library_outputs(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    params: dict,
+    *,
+    contributions: bool = True,
+    labelled: bool = True,
+) -> dict:
+    """Every part of a monitoring run, from the library's functions, by the names
+    ``html_report`` reads (the pipeline's nodes make the same calls)."""
+    psi = params["psi"]
+    numeric, categorical = split_features(
+        reference, current, non_feature_columns(params["score_columns"])
+    )
+    outputs = {
+        "reference_rows": len(reference),
+        "batch_rows": len(current),
+        "quality": data_quality(reference, current, numeric, categorical),
+        "drift": feature_drift(reference, current, numeric, categorical, psi),
+        "score_statistics": score_statistics(
+            reference["PROBABILITY"], current["PROBABILITY"], params["score_quantiles"]
+        ),
+        "score_psi": numeric_psi(
+            as_float(reference["PROBABILITY"]),
+            as_float(current["PROBABILITY"]),
+            psi["bins"],
+            psi["epsilon"],
+        ),
+        "score_histogram": score_histogram(
+            reference["PROBABILITY"], current["PROBABILITY"]
+        ),
+        "decile_shares": risk_decile_shares(
+            reference["RISK_DECILE"], current["RISK_DECILE"]
+        ),
+    }
+    if contributions:
+        outputs["importance"] = importance_stability(
+            fake_contributions(reference), fake_contributions(current)
+        ).assign(method="tree-path (Saabas) approximation")
+        top = outputs["importance"]["feature"].head(params["profile_features"])
+        outputs["client_profile"] = client_profile(
+            reference, current, list(top), "RISK_DECILE"
+        )
+    if labelled:
+        outputs["performance"] = labelled_performance(
+            current["TARGET"], current["PROBABILITY"], 0.2, {"roc_auc": 0.75}
+        )
+    outputs["metrics"] = metrics_table(
+        outputs["quality"],
+        outputs["drift"],
+        score_statistics=outputs["score_statistics"],
+        score_psi=outputs["score_psi"],
+        decile_shares=outputs["decile_shares"],
+        importance=outputs.get("importance"),
+        performance=outputs.get("performance"),
+    )
+    outputs["alerts"] = alerts_frame(
+        drift_alerts(outputs["drift"], psi["watch"], psi["act"])
+        + null_share_alerts(outputs["quality"], params["null_share_jump"])
+        + score_drift_alerts(outputs["score_psi"], psi["watch"], psi["act"])
+        + rule_alerts(outputs["metrics"], params["rules"])
+    )
+    return outputs
+
+
 @pytest.fixture(scope="session")
 def drifted_outputs(reference, drifted_batch, monitoring_params) -> dict:
-    """``monitor_batch`` of the drifted, labelled batch: every part of the output."""
-    return monitor_batch(
-        reference,
-        drifted_batch,
-        monitoring_params,
-        reference_contributions=fake_contributions(reference),
-        current_contributions=fake_contributions(drifted_batch),
-        reference_performance={"roc_auc": 0.75},
-        threshold=0.2,
-    )
+    """The drifted, labelled batch against the reference: every part of a run."""
+    return library_outputs(reference, drifted_batch, monitoring_params)

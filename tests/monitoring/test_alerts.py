@@ -26,7 +26,8 @@ def metrics() -> pd.DataFrame:
         ("score", "", "psi", np.nan, 0.05),
         ("performance", "", "roc_auc", 0.75, 0.70),
     ]
-    return pd.DataFrame(rows, columns=METRICS_COLUMNS)
+    # No figure here is an estimate: the method column is empty.
+    return pd.DataFrame([(*row, "") for row in rows], columns=METRICS_COLUMNS)
 
 
 def _rule(**overrides) -> dict:

@@ -3,8 +3,8 @@ import re
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from loan_default.monitoring.batch import monitor_batch
 from loan_default.monitoring.exports import html_report, prometheus_exposition
+from tests.monitoring.conftest import library_outputs
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,9 @@ def test_prometheus_text_parses_with_the_expected_gauges(outputs):
 def test_prometheus_text_without_labels_has_no_auc(
     reference, stable_batch, monitoring_params
 ):
-    outputs = monitor_batch(reference, stable_batch, monitoring_params)
+    outputs = library_outputs(
+        reference, stable_batch, monitoring_params, labelled=False
+    )
     families = _families(prometheus_exposition(outputs["metrics"], outputs["alerts"]))
     assert "loan_default_auc" not in families
     assert "loan_default_feature_psi" in families
@@ -65,3 +67,18 @@ def test_html_report_is_self_contained_small_and_holds_no_rows(
         "Data quality",
     ):
         assert section in page
+
+
+def test_html_report_escapes_names_and_context(outputs, monitoring_params):
+    """Autoescaping: text from a batch file or a feature name stays text."""
+    hostile = "<script>alert(1)</script>"
+    renamed = outputs | {
+        "drift": outputs["drift"].assign(
+            feature=outputs["drift"]["feature"].where(
+                outputs["drift"].index != 0, hostile
+            )
+        )
+    }
+    page = html_report(renamed, monitoring_params, context={"batch": hostile})
+    assert "<script" not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2

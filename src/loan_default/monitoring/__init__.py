@@ -1,16 +1,16 @@
 """Monitoring of scored batches against the training reference.
 
-Pure functions, each tested on its own, that the ``monitoring`` pipeline wires:
+Pure functions, each tested on its own, that the ``monitoring`` pipeline wires into
+one node per check:
 
 - ``quality``: null shares, ranges, centres and unseen levels per feature;
 - ``drift``: PSI over reference deciles with a missing bin, KS, Jensen-Shannon;
 - ``stability``: score distribution and PSI, risk-decile shares, importance
-  stability, client profile per decile (``contributions`` computes the inputs);
+  stability, client profile per decile (the model layer's
+  ``model_contributions`` computes the contributions);
 - ``performance``: discrimination and threshold metrics once outcomes arrive;
 - ``table``, ``alerts``, ``exports``: the tidy metrics table, the alerts with their
-  evidence, Prometheus text and a self-contained HTML report.
-
-``monitor_batch`` runs them all on one batch.
+  evidence, Prometheus text and a self-contained HTML report (a Jinja2 template).
 """
 
 from loan_default.model.explanations import model_contributions, sample_rows
@@ -21,7 +21,6 @@ from loan_default.monitoring.alerts import (
     rule_alerts,
     validate_rules,
 )
-from loan_default.monitoring.batch import monitor_batch
 from loan_default.monitoring.drift import (
     categorical_psi,
     feature_drift,
@@ -44,7 +43,6 @@ __all__ = [
     "ks_test",
     "metrics_table",
     "model_contributions",
-    "monitor_batch",
     "numeric_psi",
     "prometheus_exposition",
     "raise_on_act_alerts",

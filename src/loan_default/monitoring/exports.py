@@ -1,18 +1,20 @@
 """What a monitoring run hands on: Prometheus text and a self-contained HTML report.
 
-The report embeds its plots as base64 PNG and its tables as HTML: no script, style
-sheet or image is fetched from elsewhere, and no applicant row is written into it,
-only aggregates.
+The report is rendered from the package's Jinja2 template ``templates/report.html.j2``
+with autoescaping on: every figure and name reaches the page as text. Plots are
+embedded as base64 PNG: no script, style sheet or image is fetched from elsewhere, and
+no applicant row is written into it, only aggregates.
 """
 
 from __future__ import annotations
 
 import base64
-import html
+import functools
 import io
 from collections.abc import Mapping
 from typing import Any
 
+import jinja2
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -97,10 +99,10 @@ def prometheus_exposition(
 
 
 def _png(figure: Figure) -> str:
+    """The figure as base64 PNG, for a ``data:`` URI."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img alt="" src="data:image/png;base64,{encoded}">'
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _score_plot(histogram: pd.DataFrame) -> str:
@@ -160,23 +162,43 @@ def _importance_plot(importance: pd.DataFrame, top: int) -> str:
     return _png(figure)
 
 
-def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(
-        index=False,
-        float_format=lambda value: f"{value:.4g}",
-        na_rep="",
-        border=0,
-        escape=True,
+def _cell(value: object) -> str:
+    """A table cell as text: floats to four significant digits, missing as blank."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float | np.floating):
+        return "" if np.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def _table(frame: pd.DataFrame) -> dict[str, list]:
+    """Header and rows of cells for the template's ``table`` macro."""
+    return {
+        "columns": [str(name) for name in frame.columns],
+        "rows": [
+            [_cell(value) for value in row]
+            for row in frame.itertuples(index=False, name=None)
+        ],
+    }
+
+
+def _present(part: Any) -> Any:
+    """``part`` unless it is missing or an empty table (a part that was not measured)."""
+    if part is None or (isinstance(part, pd.DataFrame) and part.empty):
+        return None
+    return part
+
+
+@functools.cache
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("loan_default.monitoring", "templates"),
+        autoescape=True,
+        # A misspelt name in the template fails the render instead of printing "".
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
-
-
-_STYLE = """
-body { font-family: sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; font-size: 0.85em; margin-bottom: 1.5em; }
-th, td { padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-.act { color: #b00; font-weight: bold; } .watch { color: #b60; }
-"""
 
 
 def html_report(
@@ -186,79 +208,61 @@ def html_report(
 ) -> str:
     """The monitoring run as one self-contained HTML page (alerts first).
 
-    ``outputs`` is what ``monitor_batch`` returns, ``params`` the ``monitoring``
-    parameters; parts that are absent (no scores, no labels, no contributions) are
-    left out of the page. ``context`` (e.g. model version, batch source) is listed
-    under the title.
+    ``outputs`` holds the checks' results by name (``alerts``, ``quality``, ``drift``,
+    ``score_statistics``, ``score_psi``, ``score_histogram``, ``decile_shares``,
+    ``importance``, ``client_profile``, ``performance``) and ``batch_rows`` and
+    ``reference_rows``; a part that is absent or an empty table (no scores, no labels,
+    no contributions) is left out of the page. ``params`` holds the ``report`` and
+    ``psi`` blocks of the ``monitoring`` parameters. ``context`` (e.g. model version,
+    batch source) is listed under the title.
     """
-    title = str(params["report"]["title"])
     top = int(params["report"]["top_features"])
     watch, act = float(params["psi"]["watch"]), float(params["psi"]["act"])
-    alerts = outputs["alerts"]
-    counts = {
-        severity: int((alerts["severity"] == severity).sum()) for severity in SEVERITIES
+    alerts, drift = outputs["alerts"], outputs["drift"]
+    view: dict[str, Any] = {
+        "title": str(params["report"]["title"]),
+        "context": dict(context or {}),
+        "batch_rows": outputs["batch_rows"],
+        "reference_rows": outputs["reference_rows"],
+        "counts": {s: int((alerts["severity"] == s).sum()) for s in SEVERITIES},
+        "alerts": _table(alerts) if len(alerts) else None,
+        "performance": None,
+        "score": None,
+        "deciles": None,
+        "drift": {
+            "watch": watch,
+            "act": act,
+            "top": top,
+            "plot": _psi_plot(drift, watch, act, top),
+            "table": _table(drift),
+        },
+        "importance": None,
+        "profile": None,
+        "quality": _table(outputs["quality"]),
     }
-    parts = [
-        f"<h1>{html.escape(title)}</h1>",
-        *(
-            f"<p><b>{html.escape(str(name))}</b>: {html.escape(str(value))}</p>"
-            for name, value in (context or {}).items()
-        ),
-        f"<p>{outputs['batch_rows']} applications in the batch against "
-        f"{outputs['reference_rows']} in the reference. Alerts: "
-        f'<span class="act">{counts["act"]} act</span>, '
-        f'<span class="watch">{counts["watch"]} watch</span>.</p>',
-        "<h2>Alerts</h2>",
-        _table(alerts) if len(alerts) else "<p>None.</p>",
-    ]
-    if outputs.get("performance") is not None:
-        parts += [
-            "<h2>Performance on labelled outcomes</h2>",
-            _table(outputs["performance"]),
-        ]
-    if outputs.get("score_statistics") is not None:
-        parts += [
-            "<h2>Score stability</h2>",
-            f"<p>Score PSI: {outputs['score_psi']:.4f}</p>",
-            _score_plot(outputs["score_histogram"]),
-            _table(outputs["score_statistics"]),
-        ]
-    if outputs.get("decile_shares") is not None:
-        parts += [
-            "<h3>Applicants per risk decile</h3>",
-            _decile_plot(outputs["decile_shares"]),
-            _table(outputs["decile_shares"]),
-        ]
-    drift = outputs["drift"]
-    parts += [
-        "<h2>Feature drift</h2>",
-        f"<p>PSI over reference deciles, missing values as their own bin; watch at "
-        f"{watch}, act at {act}. "
-        f"The {top} largest:</p>",
-        _psi_plot(drift, watch, act, top),
-        _table(drift),
-    ]
-    if outputs.get("importance") is not None:
-        parts += [
-            "<h2>Feature importance stability</h2>",
-            _importance_plot(outputs["importance"], top),
-            _table(outputs["importance"].head(top)),
-        ]
-    if outputs.get("client_profile") is not None:
-        profile = outputs["client_profile"]
-        parts += [
-            "<h2>Client profile: change in the mean of the top features per risk "
-            "decile (current minus reference)</h2>",
-            _table(
-                profile.pivot(
-                    index="risk_decile", columns="feature", values="change"
-                ).reset_index()
+    if (performance := _present(outputs.get("performance"))) is not None:
+        view["performance"] = _table(performance)
+    if (statistics := _present(outputs.get("score_statistics"))) is not None:
+        view["score"] = {
+            "psi": float(outputs["score_psi"]),
+            "plot": _score_plot(outputs["score_histogram"]),
+            "table": _table(statistics),
+        }
+    if (shares := _present(outputs.get("decile_shares"))) is not None:
+        view["deciles"] = {"plot": _decile_plot(shares), "table": _table(shares)}
+    if (importance := _present(outputs.get("importance"))) is not None:
+        methods = importance.get("method", pd.Series(dtype="string"))
+        view["importance"] = {
+            "method": ", ".join(methods.dropna().unique()),
+            "plot": _importance_plot(importance, top),
+            "table": _table(
+                importance.drop(columns="method", errors="ignore").head(top)
             ),
-        ]
-    parts += ["<h2>Data quality</h2>", _table(outputs["quality"])]
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
-        + "\n".join(parts)
-        + "</body></html>"
-    )
+        }
+    if (profile := _present(outputs.get("client_profile"))) is not None:
+        view["profile"] = _table(
+            profile.pivot(
+                index="risk_decile", columns="feature", values="change"
+            ).reset_index()
+        )
+    return _templates().get_template("report.html.j2").render(view)

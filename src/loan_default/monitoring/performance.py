@@ -9,6 +9,8 @@ import pandas as pd
 
 from loan_default.metrics import discrimination_metrics, threshold_metrics
 
+PERFORMANCE_COLUMNS = ["metric", "reference", "current", "change"]
+
 
 def labelled_performance(
     labels: pd.Series,

@@ -1,9 +1,10 @@
 """The tidy metrics table: every figure of a monitoring run, one row each.
 
-Columns ``section, feature, statistic, reference, current``: ``feature`` is empty for
-model-level figures (score, risk deciles, performance) and ``reference`` is NaN for
-figures that compare the two samples (PSI, KS, ...). Dashboards read it as CSV or
-JSON; rule alerts look their statistic up in it.
+Columns ``section, feature, statistic, reference, current, method``: ``feature`` is
+empty for model-level figures (score, risk deciles, performance), ``reference`` is NaN
+for figures that compare the two samples (PSI, KS, ...) and ``method`` names how an
+estimated figure was computed (importance: the contribution method), empty otherwise.
+Dashboards read it as CSV or JSON; rule alerts look their statistic up in it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-METRICS_COLUMNS = ["section", "feature", "statistic", "reference", "current"]
+METRICS_COLUMNS = [
+    "section",
+    "feature",
+    "statistic",
+    "reference",
+    "current",
+    "method",
+]
 
 _QUALITY_PAIRED = ("null_share", "min", "max", "mean", "median", "mode")
 _QUALITY_SINGLE = ("out_of_range_share", "unseen_share")
@@ -32,6 +40,7 @@ def _long(
             "statistic": statistic,
             "reference": frame[reference] if reference else np.nan,
             "current": frame[current],
+            "method": frame["method"] if "method" in frame else "",
         }
     )
 
@@ -49,6 +58,8 @@ def metrics_table(
     """All figures in one tidy table; missing parts (no scores, no labels) are skipped.
 
     Rows whose current value is NaN (a KS test on a categorical feature) are dropped.
+    ``importance`` may carry a ``method`` column (how the contributions were
+    computed), which its rows keep.
     """
     parts = [
         _long(quality, "quality", name, f"{name}_reference", f"{name}_current")
@@ -107,7 +118,7 @@ def metrics_table(
                 section="performance"
             )[["section", "statistic", "reference", "current"]]
         )
-    parts += [part.assign(feature="") for part in model_level]
+    parts += [part.assign(feature="", method="") for part in model_level]
     table = pd.concat(
         [part[METRICS_COLUMNS] for part in parts if len(part)], ignore_index=True
     )
@@ -118,6 +129,7 @@ def metrics_table(
             "statistic": "string",
             "reference": "float64",
             "current": "float64",
+            "method": "string",
         }
     )
     return table.loc[table["current"].notna()].reset_index(drop=True)

@@ -1,4 +1,5 @@
-"""Scoring and monitoring end to end with SequentialRunner on small generated data."""
+"""Monitoring's DAG of checks, then scoring and monitoring end to end, with
+SequentialRunner on small generated data."""
 
 from __future__ import annotations
 
@@ -6,10 +7,20 @@ import json
 
 import pandas as pd
 import pytest
+from kedro.config import OmegaConfigLoader
+from kedro.runner import SequentialRunner
 from prometheus_client.parser import text_string_to_metric_families
 
 from loan_default.monitoring import MonitoringActAlertError
-from tests.pipelines.monitoring.conftest import latest, run_scoring_and_monitoring
+from loan_default.pipelines.monitoring import create_pipeline
+from tests.pipelines.monitoring.conftest import (
+    checks_pipeline,
+    latest,
+    monitoring_catalog,
+    run_checks,
+    run_scoring_and_monitoring,
+)
+from tests.project import PROJECT_ROOT
 
 BATCH = {"n_applications": 3_000, "seed": 31}
 PLANTED_DRIFT = {"shift": {"EXT_SOURCE_3": -0.2}}
@@ -21,6 +32,172 @@ OUTPUTS = (
     "data/08_reporting/monitoring/report.html",
     "data/08_reporting/monitoring/monitoring.prom",
 )
+
+
+CHECKS = {
+    "measure_data_quality": "monitoring_quality",
+    "measure_feature_drift": "monitoring_drift",
+    "measure_score_stability": "monitoring_score_statistics",
+    "measure_decile_shares": "monitoring_decile_shares",
+    "compute_contributions": "monitoring_batch_contributions",
+    "measure_importance_stability": "monitoring_importance",
+    "profile_clients": "monitoring_client_profile",
+    "measure_performance": "monitoring_performance",
+    "build_metrics_table": "monitoring_metrics",
+    "raise_alerts": "monitoring_alert_table",
+}
+CHECK_FILES = "data/08_reporting/monitoring/checks"
+
+
+# --- the DAG of checks ----------------------------------------------------------
+
+
+def test_one_node_per_check_each_with_its_own_dataset():
+    pipeline = create_pipeline()
+    nodes = {node.name: node for node in pipeline.nodes}
+    for name, dataset in CHECKS.items():
+        assert dataset in nodes[name].outputs, name
+    producers = [output for node in pipeline.nodes for output in node.outputs]
+    assert len(producers) == len(set(producers))
+    # Each node reads the parameter keys it uses, never the whole block.
+    assert not any("params:monitoring" in node.inputs for node in pipeline.nodes)
+
+
+def test_every_monitoring_dataset_is_a_file_with_a_kedro_viz_layer():
+    """Files, so that one check can be rerun alone; layered for Kedro-Viz."""
+    loader = OmegaConfigLoader(
+        str(PROJECT_ROOT / "conf"),
+        base_env="base",
+        default_run_env="base",
+        config_patterns={"monitoring": ["catalog_monitoring*"]},
+    )
+    entries = loader["monitoring"]
+    produced = set(create_pipeline().all_outputs())
+    assert produced <= set(entries)
+    for name, entry in entries.items():
+        assert entry["type"] != "MemoryDataset", name
+        assert entry["metadata"]["kedro-viz"]["layer"] in (
+            "model_output",
+            "reporting",
+        ), name
+
+
+@pytest.fixture(scope="module")
+def generated_drifted(
+    tmp_path_factory,
+    generated_reference,
+    generated_drifted_batch,
+    generated_champion,
+    monitoring_params,
+):
+    return run_checks(
+        tmp_path_factory.mktemp("generated_drifted"),
+        generated_reference,
+        generated_drifted_batch,
+        generated_champion,
+        monitoring_params,
+    )
+
+
+@pytest.fixture(scope="module")
+def generated_stable(
+    tmp_path_factory,
+    generated_reference,
+    generated_stable_batch,
+    generated_champion,
+    monitoring_params,
+):
+    return run_checks(
+        tmp_path_factory.mktemp("generated_stable"),
+        generated_reference,
+        generated_stable_batch,
+        generated_champion,
+        monitoring_params,
+    )
+
+
+def test_the_checks_write_their_results_and_the_exports(generated_drifted):
+    root = generated_drifted
+    for name in (
+        "quality",
+        "drift",
+        "score_statistics",
+        "score_histogram",
+        "decile_shares",
+        "contributions_reference",
+        "contributions_batch",
+        "importance",
+        "client_profile",
+        "performance",
+        "alerts",
+    ):
+        assert not pd.read_parquet(root / CHECK_FILES / f"{name}.parquet").empty, name
+    score_psi = json.loads((root / CHECK_FILES / "score_psi.json").read_text())
+    assert score_psi >= 0.25
+    acts = {a["name"] for a in alerts_of(root)["alerts"] if a["severity"] == "act"}
+    assert {"feature_drift_num_00", "score_drift"} <= acts
+    metrics = metrics_of(root)
+    assert set(metrics["section"]) == {
+        "quality",
+        "drift",
+        "score",
+        "risk_decile",
+        "importance",
+        "performance",
+    }
+    importance = metrics.query("section == 'importance'")
+    assert (importance["method"] == "tree-path (Saabas) approximation").all()
+    page = latest(root, "data/08_reporting/monitoring/report.html").read_text()
+    assert "method: tree-path (Saabas) approximation" in page
+
+
+def test_an_unlabelled_batch_writes_an_empty_performance_table(generated_stable):
+    root = generated_stable
+    performance = pd.read_parquet(root / CHECK_FILES / "performance.parquet")
+    assert performance.empty
+    assert list(performance.columns) == ["metric", "reference", "current", "change"]
+    assert metrics_of(root).query("section == 'performance'").empty
+    assert alerts_of(root)["counts"]["act"] == 0
+    page = latest(root, "data/08_reporting/monitoring/report.html").read_text()
+    assert "Performance on labelled outcomes" not in page
+
+
+def test_one_check_reruns_alone_from_the_files_of_the_last_run(
+    tmp_path,
+    generated_reference,
+    generated_drifted_batch,
+    generated_champion,
+    monitoring_params,
+):
+    """``kedro run --pipelines monitoring --from-nodes measure_feature_drift``: a
+    later session reads the other checks' results from their files."""
+    root = run_checks(
+        tmp_path,
+        generated_reference,
+        generated_drifted_batch,
+        generated_champion,
+        monitoring_params,
+    )
+    untouched = ("quality.parquet", "score_psi.json", "importance.parquet")
+    written = {
+        name: (root / CHECK_FILES / name).stat().st_mtime_ns for name in untouched
+    }
+    lenient = monitoring_params | {"psi": {**monitoring_params["psi"], "act": 5.0}}
+    rerun = checks_pipeline().from_nodes("measure_feature_drift")
+    assert "measure_data_quality" not in {node.name for node in rerun.nodes}
+    # A fresh catalog: nothing in memory but the champion, summary and parameters.
+    SequentialRunner().run(rerun, monitoring_catalog(root, generated_champion, lenient))
+    for name in untouched:
+        assert (root / CHECK_FILES / name).stat().st_mtime_ns == written[name], name
+    drift = pd.read_parquet(root / CHECK_FILES / "drift.parquet").set_index("feature")
+    assert drift.loc["num_00", "verdict"] == "watch"  # act only from PSI 5 now
+    versions = sorted((root / "data/08_reporting/monitoring/alerts.json").iterdir())
+    assert len(versions) == 2
+    acts = {a["name"] for a in alerts_of(root)["alerts"] if a["severity"] == "act"}
+    assert not {"feature_drift_num_00", "score_drift"} & acts
+
+
+# --- scoring and monitoring end to end --------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +288,7 @@ def test_importance_and_profile_come_from_the_champion(stable):
     metrics = metrics_of(stable)
     importance = metrics.query("section == 'importance'")
     assert importance["feature"].str.startswith("EXT_SOURCE").any()
+    assert (importance["method"] == "tree-path (Saabas) approximation").all()
     page = latest(stable, "data/08_reporting/monitoring/report.html").read_text()
     assert "Client profile" in page
     assert "xgboost 2030-01-01T00.00.00.000Z" in page

@@ -1,8 +1,12 @@
 """Nodes of the monitoring pipeline: the scored batch against the training reference.
 
-The measurements are the ``loan_default.monitoring`` library's; these nodes gather
-its inputs from the catalog (reference, batch, contributions, the champion's test
-metrics) and hand its results to the catalog's files.
+One node per check, each writing its own dataset, so that Kedro-Viz shows the checks
+and each can be rerun alone (``kedro run --pipelines monitoring --from-nodes ...``).
+The measurements are the ``loan_default.monitoring`` library's; these nodes pick the
+columns and parameters each check reads and hand its result to the catalog.
+
+``reference`` and ``batch`` are scored feature frames: features, maybe ``TARGET``,
+and the score columns named in ``params:monitoring.score_columns``.
 """
 
 from __future__ import annotations
@@ -14,22 +18,54 @@ from typing import Any
 import pandas as pd
 
 from loan_default.metrics import EVALUATION_COLUMNS
-from loan_default.model.champion import SCORE_COLUMNS, ChampionModel
+from loan_default.model.scoring_model import SCORE_COLUMNS, ScoringModel
 from loan_default.monitoring import (
     html_report,
     model_contributions,
-    monitor_batch,
     prometheus_exposition,
     raise_on_act_alerts,
     sample_rows,
 )
-from loan_default.monitoring.alerts import ALERT_COLUMNS, SEVERITIES
-from loan_default.schema import APPLICATION_ID
+from loan_default.monitoring.alerts import (
+    ALERT_COLUMNS,
+    SEVERITIES,
+    alerts_frame,
+    drift_alerts,
+    null_share_alerts,
+    rule_alerts,
+    score_drift_alerts,
+)
+from loan_default.monitoring.columns import (
+    as_float,
+    non_feature_columns,
+    split_features,
+)
+from loan_default.monitoring.drift import feature_drift, numeric_psi
+from loan_default.monitoring.performance import (
+    PERFORMANCE_COLUMNS,
+    labelled_performance,
+)
+from loan_default.monitoring.quality import data_quality
+from loan_default.monitoring.stability import (
+    client_profile,
+    importance_stability,
+    risk_decile_shares,
+    score_histogram,
+    score_statistics,
+)
+from loan_default.monitoring.table import metrics_table
+from loan_default.schema import APPLICATION_ID, TARGET
 
 logger = logging.getLogger(__name__)
 
 MODEL_VERSION = SCORE_COLUMNS[-1]
 _OPERATING_PREFIX = "operating_"
+
+IMPORTANCE_METHOD = "tree-path (Saabas) approximation"
+"""How ``compute_contributions`` computes the importance ranking's contributions:
+XGBoost's ``approx_contribs`` (log-odds scale) or the decision paths of scikit-learn
+trees (probability scale). Ranking features needs no exact SHAP values, which cost
+about twenty times as much on thousands of rows."""
 
 
 def _with_scores(features: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
@@ -49,7 +85,7 @@ def _with_scores(features: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
 def build_reference(
     applicant_features: pd.DataFrame,
     model_input_test: pd.DataFrame,
-    champion_model: ChampionModel,
+    champion_model: ScoringModel,
 ) -> pd.DataFrame:
     """The test applicants' features with the champion's scores.
 
@@ -73,7 +109,7 @@ def build_reference(
 def join_batch_scores(
     batch_features: pd.DataFrame,
     scores: pd.DataFrame,
-    champion_model: ChampionModel,
+    champion_model: ScoringModel,
 ) -> pd.DataFrame:
     """The scored batch: its features with its scores, checked to belong together."""
     feature_ids = batch_features[APPLICATION_ID].to_numpy()
@@ -120,54 +156,238 @@ def reference_performance(metadata: Mapping[str, Any]) -> dict[str, float]:
     }
 
 
-def _contributions(
-    champion_model: ChampionModel, features: pd.DataFrame, sampling: Mapping
-) -> pd.DataFrame:
-    sample = sample_rows(features, int(sampling["sample_rows"]), int(sampling["seed"]))
-    encoded = champion_model.transformer.transform(sample)
-    return model_contributions(
-        champion_model.estimator, encoded[champion_model.feature_names]
+# --- the checks ------------------------------------------------------------------
+
+
+def _features(
+    reference: pd.DataFrame, batch: pd.DataFrame, score_columns: Mapping[str, str]
+) -> tuple[list[str], list[str]]:
+    return split_features(reference, batch, non_feature_columns(score_columns))
+
+
+def _score_column(frame: pd.DataFrame, side: str, column: str, role: str) -> pd.Series:
+    """One side's ``column``; a scored frame without it is a broken feed."""
+    if column not in frame.columns:
+        raise ValueError(
+            f"the monitoring {side} has no column {column!r} ({role}, "
+            "params:monitoring.score_columns): monitoring compares scored frames; "
+            "run `kedro run --pipelines scoring,monitoring` again"
+        )
+    return frame[column]
+
+
+def _score_columns(
+    reference: pd.DataFrame, batch: pd.DataFrame, column: str, role: str
+) -> tuple[pd.Series, pd.Series]:
+    return (
+        _score_column(reference, "reference", column, role),
+        _score_column(batch, "batch", column, role),
     )
 
 
-def monitor_scored_batch(
+def measure_data_quality(
     reference: pd.DataFrame,
-    current: pd.DataFrame,
-    champion_model: ChampionModel,
-    monitoring: dict[str, Any],
-) -> dict[str, Any]:
-    """Every measurement of ``monitor_batch``, with the champion's contributions
-    (when its estimator supports them) and test metrics as the reference."""
-    contributions: dict[str, pd.DataFrame | None] = {
-        "reference_contributions": None,
-        "current_contributions": None,
-    }
+    batch: pd.DataFrame,
+    score_columns: dict[str, str],
+    workers: int,
+) -> pd.DataFrame:
+    """Null shares, ranges, centres and unseen levels, one row per feature."""
+    numeric, categorical = _features(reference, batch, score_columns)
+    return data_quality(reference, batch, numeric, categorical, workers=int(workers))
+
+
+def measure_feature_drift(
+    reference: pd.DataFrame,
+    batch: pd.DataFrame,
+    score_columns: dict[str, str],
+    psi: dict[str, Any],
+    workers: int,
+) -> pd.DataFrame:
+    """PSI with its verdict, KS or Jensen-Shannon distance, one row per feature."""
+    numeric, categorical = _features(reference, batch, score_columns)
+    return feature_drift(
+        reference, batch, numeric, categorical, psi, workers=int(workers)
+    )
+
+
+def measure_score_stability(
+    reference: pd.DataFrame,
+    batch: pd.DataFrame,
+    score_columns: dict[str, str],
+    psi: dict[str, Any],
+    score_quantiles: list[float],
+) -> tuple[pd.DataFrame, float, pd.DataFrame]:
+    """The probability's statistics, its PSI (same bins as the features') and its
+    histogram for the report."""
+    before, after = _score_columns(
+        reference, batch, score_columns["probability"], "probability of default"
+    )
+    score_psi = numeric_psi(
+        as_float(before), as_float(after), int(psi["bins"]), float(psi["epsilon"])
+    )
+    return (
+        score_statistics(before, after, score_quantiles),
+        score_psi,
+        score_histogram(before, after),
+    )
+
+
+def measure_decile_shares(
+    reference: pd.DataFrame, batch: pd.DataFrame, score_columns: dict[str, str]
+) -> pd.DataFrame:
+    """Share of applicants per risk decile (a tenth each in the reference)."""
+    before, after = _score_columns(
+        reference, batch, score_columns["risk_decile"], "risk decile"
+    )
+    return risk_decile_shares(before, after)
+
+
+def compute_contributions(
+    reference: pd.DataFrame,
+    batch: pd.DataFrame,
+    champion_model: ScoringModel,
+    contributions: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Contributions of the champion's inputs on a random sample of each side.
+
+    An estimator ``model_contributions`` does not support gives two empty tables:
+    importance stability and client profile are then skipped with a log line, and
+    the other checks still run.
+    """
+    rows, seed = int(contributions["sample_rows"]), int(contributions["seed"])
+    encoded = [
+        champion_model.encode(sample_rows(frame, rows, seed))
+        for frame in (reference, batch)
+    ]
     try:
-        for side, frame in (("reference", reference), ("current", current)):
-            contributions[f"{side}_contributions"] = _contributions(
-                champion_model, frame, monitoring["contributions"]
-            )
+        before, after = (
+            model_contributions(champion_model.estimator, sample, exact=False)
+            for sample in encoded
+        )
     except TypeError as error:
         logger.warning("Importance stability and client profile skipped: %s", error)
-        contributions = dict.fromkeys(contributions)
-    results = monitor_batch(
-        reference,
-        current,
-        monitoring,
-        **contributions,
-        reference_performance=reference_performance(champion_model.metadata),
-        threshold=champion_model.threshold,
+        return pd.DataFrame(), pd.DataFrame()
+    return before, after
+
+
+def measure_importance_stability(
+    reference_contributions: pd.DataFrame, batch_contributions: pd.DataFrame
+) -> pd.DataFrame:
+    """Mean absolute contribution and rank per model input, both sides, labelled
+    with the contribution method; empty without contributions."""
+    return importance_stability(reference_contributions, batch_contributions).assign(
+        method=IMPORTANCE_METHOD
     )
-    alerts = results["alerts"]
-    counts = {s: int((alerts["severity"] == s).sum()) for s in SEVERITIES}
+
+
+def profile_clients(
+    reference: pd.DataFrame,
+    batch: pd.DataFrame,
+    importance: pd.DataFrame,
+    score_columns: dict[str, str],
+    profile_features: int,
+) -> pd.DataFrame:
+    """Mean of the most important numeric features per risk decile, both sides;
+    empty without an importance ranking."""
+    numeric, _ = _features(reference, batch, score_columns)
+    # Encoded inputs (one-hot levels, missing flags) have no column of their own here.
+    known = set(numeric)
+    top = [
+        name
+        for name in importance["feature"].head(int(profile_features))
+        if name in known
+    ]
+    if not top:
+        return pd.DataFrame(
+            {
+                "risk_decile": pd.Series(dtype="int64"),
+                "feature": pd.Series(dtype="string"),
+                **{
+                    side: pd.Series(dtype="float64")
+                    for side in ("reference", "current", "change")
+                },
+            }
+        )
+    return client_profile(reference, batch, top, score_columns["risk_decile"])
+
+
+def measure_performance(
+    batch: pd.DataFrame, champion_model: ScoringModel, score_columns: dict[str, str]
+) -> pd.DataFrame:
+    """Discrimination and operating-threshold metrics against the champion's test
+    figures, on the batch rows whose outcome has arrived.
+
+    A batch without outcomes (no ``TARGET`` column, or no value in it) gives an
+    empty table with the same columns: the metrics table then has no performance
+    section and rules on performance figures are skipped.
+    """
+    if TARGET not in batch.columns or batch[TARGET].isna().all():
+        logger.info("Monitoring: the batch has no outcomes; performance not measured")
+        return pd.DataFrame(
+            {
+                column: pd.Series(dtype="string" if column == "metric" else "float64")
+                for column in PERFORMANCE_COLUMNS
+            }
+        )
+    return labelled_performance(
+        batch[TARGET],
+        _score_column(
+            batch, "batch", score_columns["probability"], "probability of default"
+        ),
+        champion_model.threshold,
+        reference_performance(champion_model.metadata),
+    )
+
+
+def _measured(table: pd.DataFrame) -> pd.DataFrame | None:
+    """``None`` for a check that measured nothing (an empty table)."""
+    return None if table.empty else table
+
+
+def build_metrics_table(
+    *,
+    quality: pd.DataFrame,
+    drift: pd.DataFrame,
+    score_statistics: pd.DataFrame,
+    score_psi: float,
+    decile_shares: pd.DataFrame,
+    importance: pd.DataFrame,
+    performance: pd.DataFrame,
+) -> pd.DataFrame:
+    """Every figure in one tidy table (``section, feature, statistic, reference,
+    current, method``)."""
+    return metrics_table(
+        quality,
+        drift,
+        score_statistics=score_statistics,
+        score_psi=float(score_psi),
+        decile_shares=decile_shares,
+        importance=_measured(importance),
+        performance=_measured(performance),
+    )
+
+
+def raise_alerts(
+    *,
+    quality: pd.DataFrame,
+    drift: pd.DataFrame,
+    score_psi: float,
+    metrics: pd.DataFrame,
+    psi: dict[str, Any],
+    null_share_jump: dict[str, Any],
+    rules: list[dict[str, Any]],
+) -> pd.DataFrame:
+    """Drift, null-share, score-drift and rule alerts with their evidence, act first."""
+    watch, act = float(psi["watch"]), float(psi["act"])
+    alerts = alerts_frame(
+        drift_alerts(drift, watch, act)
+        + null_share_alerts(quality, null_share_jump)
+        + score_drift_alerts(float(score_psi), watch, act)
+        + rule_alerts(metrics, rules)
+    )
+    counts = _counts(alerts)
     logger.info(
-        "Monitoring: %d batch rows against %d reference rows; %d act and %d watch "
-        "alert(s)%s",
-        results["batch_rows"],
-        results["reference_rows"],
-        counts["act"],
-        counts["watch"],
-        "; labelled: performance measured" if "performance" in results else "",
+        "Monitoring: %d act and %d watch alert(s)", counts["act"], counts["watch"]
     )
     for alert in alerts.itertuples(index=False):
         log = logger.warning if alert.severity == "act" else logger.info
@@ -179,56 +399,104 @@ def monitor_scored_batch(
             alert.observed,
             alert.rule,
         )
-    return results
+    return alerts
 
 
-def _context(
-    champion_model: ChampionModel, scoring_summary: Mapping[str, Any]
+# --- the exports -----------------------------------------------------------------
+
+
+def _counts(alerts: pd.DataFrame) -> dict[str, int]:
+    return {s: int((alerts["severity"] == s).sum()) for s in SEVERITIES}
+
+
+def describe_monitoring_run(
+    reference: pd.DataFrame,
+    batch: pd.DataFrame,
+    champion_model: ScoringModel,
+    scoring_summary: dict[str, Any],
 ) -> dict[str, Any]:
+    """What was compared: the model, the batch's source and both sides' sizes."""
     source = scoring_summary["batch_source"]
-    batch = (
+    described = (
         f"file {source['path']} (sha256 {source['sha256'][:12]}...)"
         if source["kind"] == "file"
         else f"synthetic, seed {source['seed']}, drift {source['drift'] or 'none'}"
     )
+    logger.info(
+        "Monitoring: %d batch rows against %d reference rows",
+        len(batch),
+        len(reference),
+    )
     return {
         "model": f"{champion_model.algorithm} {champion_model.model_version}",
-        "batch": batch,
+        "batch": described,
         "rows_quarantined": scoring_summary["rows_quarantined"],
+        "batch_rows": len(batch),
+        "reference_rows": len(reference),
     }
 
 
-def export_monitoring(
-    results: dict[str, Any],
-    champion_model: ChampionModel,
-    scoring_summary: dict[str, Any],
-    monitoring: dict[str, Any],
-) -> tuple[pd.DataFrame, dict[str, Any], str, str]:
-    """The metrics table, the alerts with their context, the HTML report and the
-    Prometheus text."""
-    context = _context(champion_model, scoring_summary)
-    alerts = results["alerts"]
-    alerts_document = {
+_ROW_COUNTS = ("batch_rows", "reference_rows")
+
+
+def export_alerts(alerts: pd.DataFrame, context: dict[str, Any]) -> dict[str, Any]:
+    """The alerts document: the run's context, the alert counts and each alert."""
+    return {
         **context,
-        "batch_rows": results["batch_rows"],
-        "reference_rows": results["reference_rows"],
-        "counts": {s: int((alerts["severity"] == s).sum()) for s in SEVERITIES},
+        "counts": _counts(alerts),
         "alerts": alerts.to_dict(orient="records"),
     }
-    return (
-        results["metrics"],
-        alerts_document,
-        html_report(results, monitoring, context=context),
-        prometheus_exposition(results["metrics"], alerts, results["batch_rows"]),
-    )
 
 
-def check_act_alerts(monitoring_alerts: dict[str, Any], fail_on_act: bool) -> None:
+def render_report(
+    *,
+    context: dict[str, Any],
+    alerts: pd.DataFrame,
+    quality: pd.DataFrame,
+    drift: pd.DataFrame,
+    score_statistics: pd.DataFrame,
+    score_psi: float,
+    score_histogram: pd.DataFrame,
+    decile_shares: pd.DataFrame,
+    importance: pd.DataFrame,
+    client_profile: pd.DataFrame,
+    performance: pd.DataFrame,
+    report: dict[str, Any],
+    psi: dict[str, Any],
+) -> str:
+    """The self-contained HTML report; unmeasured parts (empty tables) are left out."""
+    outputs = {
+        "alerts": alerts,
+        "quality": quality,
+        "drift": drift,
+        "score_statistics": score_statistics,
+        "score_psi": score_psi,
+        "score_histogram": score_histogram,
+        "decile_shares": decile_shares,
+        "importance": importance,
+        "client_profile": client_profile,
+        "performance": performance,
+        **{name: context[name] for name in _ROW_COUNTS},
+    }
+    described = {k: v for k, v in context.items() if k not in _ROW_COUNTS}
+    return html_report(outputs, {"report": report, "psi": psi}, context=described)
+
+
+def export_prometheus(
+    metrics: pd.DataFrame, alerts: pd.DataFrame, context: dict[str, Any]
+) -> str:
+    """Gauges in the Prometheus text format, for a textfile collector."""
+    return prometheus_exposition(metrics, alerts, context["batch_rows"])
+
+
+def check_act_alerts(
+    monitoring_alerts: dict[str, Any], fail_on_act: bool, *exports: object
+) -> None:
     """Fail the run on ``act`` alerts when ``fail_on_act`` is set.
 
-    It reads the written alerts, which the node that writes the metrics, report and
-    Prometheus file also writes: by the time it runs, the evidence is on disk and a
-    scheduler sees the failure.
+    It reads the written alerts, and takes the other exports (report, Prometheus
+    text) as inputs only so that Kedro runs it after them: by the time it fails, the
+    evidence is on disk and a scheduler sees the failure.
     """
     alerts = pd.DataFrame(monitoring_alerts["alerts"], columns=ALERT_COLUMNS)
     raise_on_act_alerts(alerts, bool(fail_on_act))

@@ -1,19 +1,37 @@
-"""Wiring of the monitoring pipeline: reference and batch -> report, metrics, alerts."""
+"""Wiring of the monitoring pipeline: reference and batch -> one node per check ->
+metrics, alerts, report, Prometheus text -> the act-alert gate."""
 
 from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
 from .nodes import (
+    build_metrics_table,
     build_reference,
     check_act_alerts,
-    export_monitoring,
+    compute_contributions,
+    describe_monitoring_run,
+    export_alerts,
+    export_prometheus,
     join_batch_scores,
-    monitor_scored_batch,
+    measure_data_quality,
+    measure_decile_shares,
+    measure_feature_drift,
+    measure_importance_stability,
+    measure_performance,
+    measure_score_stability,
+    profile_clients,
+    raise_alerts,
+    render_report,
 )
 
+SIDES = ["monitoring_reference", "monitoring_batch"]
+SCORE_COLUMNS = "params:monitoring.score_columns"
+PSI = "params:monitoring.psi"
+WORKERS = "params:monitoring.workers"
 
-def create_pipeline(**kwargs) -> Pipeline:
+
+def _inputs() -> Pipeline:
     return Pipeline(
         [
             Node(
@@ -28,39 +46,165 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "monitoring_batch",
                 name="join_batch_scores",
             ),
+        ]
+    )
+
+
+def _checks() -> Pipeline:
+    return Pipeline(
+        [
             Node(
-                monitor_scored_batch,
-                [
-                    "monitoring_reference",
-                    "monitoring_batch",
-                    "champion_model",
-                    "params:monitoring",
-                ],
-                "monitoring_results",
-                name="monitor_scored_batch",
+                measure_data_quality,
+                [*SIDES, SCORE_COLUMNS, WORKERS],
+                "monitoring_quality",
+                name="measure_data_quality",
             ),
             Node(
-                export_monitoring,
+                measure_feature_drift,
+                [*SIDES, SCORE_COLUMNS, PSI, WORKERS],
+                "monitoring_drift",
+                name="measure_feature_drift",
+            ),
+            Node(
+                measure_score_stability,
+                [*SIDES, SCORE_COLUMNS, PSI, "params:monitoring.score_quantiles"],
                 [
-                    "monitoring_results",
-                    "champion_model",
-                    "scoring_summary",
-                    "params:monitoring",
+                    "monitoring_score_statistics",
+                    "monitoring_score_psi",
+                    "monitoring_score_histogram",
                 ],
+                name="measure_score_stability",
+            ),
+            Node(
+                measure_decile_shares,
+                [*SIDES, SCORE_COLUMNS],
+                "monitoring_decile_shares",
+                name="measure_decile_shares",
+            ),
+            Node(
+                compute_contributions,
+                [*SIDES, "champion_model", "params:monitoring.contributions"],
                 [
-                    "monitoring_metrics",
+                    "monitoring_reference_contributions",
+                    "monitoring_batch_contributions",
+                ],
+                name="compute_contributions",
+            ),
+            Node(
+                measure_importance_stability,
+                [
+                    "monitoring_reference_contributions",
+                    "monitoring_batch_contributions",
+                ],
+                "monitoring_importance",
+                name="measure_importance_stability",
+            ),
+            Node(
+                profile_clients,
+                [
+                    *SIDES,
+                    "monitoring_importance",
+                    SCORE_COLUMNS,
+                    "params:monitoring.profile_features",
+                ],
+                "monitoring_client_profile",
+                name="profile_clients",
+            ),
+            Node(
+                measure_performance,
+                ["monitoring_batch", "champion_model", SCORE_COLUMNS],
+                "monitoring_performance",
+                name="measure_performance",
+            ),
+            Node(
+                build_metrics_table,
+                {
+                    "quality": "monitoring_quality",
+                    "drift": "monitoring_drift",
+                    "score_statistics": "monitoring_score_statistics",
+                    "score_psi": "monitoring_score_psi",
+                    "decile_shares": "monitoring_decile_shares",
+                    "importance": "monitoring_importance",
+                    "performance": "monitoring_performance",
+                },
+                "monitoring_metrics",
+                name="build_metrics_table",
+            ),
+            Node(
+                raise_alerts,
+                {
+                    "quality": "monitoring_quality",
+                    "drift": "monitoring_drift",
+                    "score_psi": "monitoring_score_psi",
+                    "metrics": "monitoring_metrics",
+                    "psi": PSI,
+                    "null_share_jump": "params:monitoring.null_share_jump",
+                    "rules": "params:monitoring.rules",
+                },
+                "monitoring_alert_table",
+                name="raise_alerts",
+            ),
+        ]
+    )
+
+
+def _exports() -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                describe_monitoring_run,
+                [*SIDES, "champion_model", "scoring_summary"],
+                "monitoring_context",
+                name="describe_monitoring_run",
+            ),
+            Node(
+                export_alerts,
+                ["monitoring_alert_table", "monitoring_context"],
+                "monitoring_alerts",
+                name="export_alerts",
+            ),
+            Node(
+                render_report,
+                {
+                    "context": "monitoring_context",
+                    "alerts": "monitoring_alert_table",
+                    "quality": "monitoring_quality",
+                    "drift": "monitoring_drift",
+                    "score_statistics": "monitoring_score_statistics",
+                    "score_psi": "monitoring_score_psi",
+                    "score_histogram": "monitoring_score_histogram",
+                    "decile_shares": "monitoring_decile_shares",
+                    "importance": "monitoring_importance",
+                    "client_profile": "monitoring_client_profile",
+                    "performance": "monitoring_performance",
+                    "report": "params:monitoring.report",
+                    "psi": PSI,
+                },
+                "monitoring_report",
+                name="render_report",
+            ),
+            Node(
+                export_prometheus,
+                ["monitoring_metrics", "monitoring_alert_table", "monitoring_context"],
+                "monitoring_prometheus",
+                name="export_prometheus",
+            ),
+            # The report and the Prometheus text are inputs only for the order: the
+            # gate fails the run after every export is written.
+            Node(
+                check_act_alerts,
+                [
                     "monitoring_alerts",
+                    "params:monitoring.fail_on_act",
                     "monitoring_report",
                     "monitoring_prometheus",
                 ],
-                name="export_monitoring",
-            ),
-            Node(
-                check_act_alerts,
-                ["monitoring_alerts", "params:monitoring.fail_on_act"],
                 None,
                 name="check_act_alerts",
             ),
-        ],
-        tags=["monitoring"],
+        ]
     )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(_inputs() + _checks() + _exports(), tags=["monitoring"])
