@@ -199,34 +199,12 @@ def test_training_dag_trains_each_algorithm_in_its_own_task(pipelines):
     assert not any("reporting" in ups for ups in layout.upstream_tasks.values())
 
 
-def split_monitoring_layout() -> DagLayout:
-    """The daily DAG with its in-memory monitoring group cut in two."""
-    layout = read_dag_layout(DAGS_FOLDER / "loan_default_monitoring_dag.py")
-    tasks = {
-        "scoring": {"pipeline_names": ["scoring"]},
-        "reference": {
-            "pipeline_names": ["monitoring"],
-            "node_names": ["build_monitoring_reference", "join_batch_scores"],
-        },
-        "report": {
-            "pipeline_names": ["monitoring"],
-            "node_names": [
-                "monitor_scored_batch",
-                "export_monitoring",
-                "check_act_alerts",
-            ],
-        },
-    }
-    assert layout.tasks.keys() != tasks.keys()
-    return DagLayout(tasks, {"reference": ["scoring"], "report": ["reference"]})
-
-
-def test_layout_check_rejects_an_in_memory_dataset_between_tasks(pipelines, catalog):
+def test_layout_check_rejects_an_in_memory_dataset_between_tasks(pipelines):
     covered = covered_pipeline(pipelines, ("scoring", "monitoring"))
-    with pytest.raises(DagLayoutError, match=r"in-memory dataset 'monitoring_\w+'"):
-        check_dag_layout(
-            "split", split_monitoring_layout(), covered, pipelines, catalog
-        )
+    layout = read_dag_layout(DAGS_FOLDER / "loan_default_monitoring_dag.py")
+    nothing_persisted = DataCatalog()  # every dataset between tasks is in memory
+    with pytest.raises(DagLayoutError, match=r"in-memory dataset '\w+' passes from"):
+        check_dag_layout("in-memory", layout, covered, pipelines, nothing_persisted)
 
 
 def test_layout_check_rejects_a_task_not_waiting_for_its_input(pipelines, catalog):
