@@ -9,12 +9,18 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from kedro.io import SharedMemoryDataCatalog
+from kedro.io import DataCatalog, SharedMemoryDataCatalog
 from kedro.runner import ParallelRunner, SequentialRunner
 
 from loan_default.features import FeatureTransformer
 from loan_default.model.scoring_model import ScoringModel
-from loan_default.pipelines import data_engineering, modelling, reporting, scoring
+from loan_default.pipelines import (
+    data_engineering,
+    modelling,
+    monitoring,
+    reporting,
+    scoring,
+)
 from tests.pipelines.conftest import project_catalog, train_project
 
 # Run-time figures and timestamps differ between any two runs.
@@ -106,29 +112,48 @@ def test_training_pipelines_match_sequential(
     assert compared >= 3
 
 
-@pytest.mark.slow
-def test_scoring_matches_sequential(trained_project, tmp_path, monkeypatch):
-    monkeypatch.setenv("KEDRO_MP_CONTEXT", "spawn")
-    pipeline = scoring.create_pipeline()
+@pytest.fixture(scope="module")
+def inference_runs(trained_project, tmp_path_factory, monkeypatch_module):
+    """Scoring then monitoring of the same batch under both runners."""
+    monkeypatch_module.setenv("KEDRO_MP_CONTEXT", "spawn")
+    pipeline = scoring.create_pipeline() + monitoring.create_pipeline()
     upstream = {
         name: trained_project.load(name)
-        for name in ("champion_model", "previous_application_validated")
+        for name in (
+            "champion_model",
+            "previous_application_validated",
+            "application_test",
+        )
     }
     catalogs = {}
     for label, runner, catalog_class in (
-        ("sequential", SequentialRunner(), None),
+        ("sequential", SequentialRunner(), DataCatalog),
         ("parallel", ParallelRunner(max_workers=2), SharedMemoryDataCatalog),
     ):
-        extra = {"catalog_class": catalog_class} if catalog_class else {}
         catalog = project_catalog(
-            tmp_path / label, pipeline, trained_project.parameters, **extra, **upstream
+            tmp_path_factory.mktemp(label),
+            pipeline,
+            trained_project.parameters,
+            catalog_class,
+            **upstream,
         )
         runner.run(pipeline, catalog)
         catalogs[label] = catalog
+    return catalogs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pipeline_name", ["scoring", "monitoring"])
+def test_inference_pipelines_match_sequential(
+    pipeline_name, inference_runs, trained_project
+):
+    pipeline = {"scoring": scoring, "monitoring": monitoring}[
+        pipeline_name
+    ].create_pipeline()
     compared = _compare(
         pipeline,
-        catalogs["sequential"],
-        catalogs["parallel"],
+        inference_runs["sequential"],
+        inference_runs["parallel"],
         trained_project.load("application_test"),
     )
     assert compared >= 3

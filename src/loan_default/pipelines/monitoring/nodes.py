@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from loan_default.features import columns_frame
 from loan_default.metrics import EVALUATION_COLUMNS
 from loan_default.model.scoring_model import SCORE_COLUMNS, ScoringModel
 from loan_default.monitoring import (
@@ -83,27 +84,18 @@ def _with_scores(features: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_reference(
-    applicant_features: pd.DataFrame,
-    model_input_test: pd.DataFrame,
+    application_test: pd.DataFrame,
+    previous_application_validated: pd.DataFrame,
     champion_model: ScoringModel,
 ) -> pd.DataFrame:
-    """The test applicants' features with the champion's scores.
+    """The test applicants' features with the champion's scores, from one call of
+    the champion on their raw rows.
 
-    Test applicants, not training ones: the model never learnt from them, so their
-    scores are what a new batch's should look like, and the champion's risk-decile
-    edges were cut on them (each decile holds a tenth of the reference).
+    Test applicants: the model never learnt from them and the champion was not
+    chosen on them, so their scores are what a new batch's should look like.
     """
-    test_ids = model_input_test[APPLICATION_ID]
-    reference = applicant_features.loc[
-        applicant_features[APPLICATION_ID].isin(test_ids)
-    ].reset_index(drop=True)
-    if len(reference) != test_ids.nunique():
-        raise ValueError(
-            f"applicant_features holds {len(reference)} of the {test_ids.nunique()} "
-            "test applicants of model_input_test: the two come from different runs; "
-            "run `kedro run` again"
-        )
-    return _with_scores(reference, champion_model.score(reference))
+    scored = champion_model.score(application_test, previous_application_validated)
+    return _with_scores(columns_frame(scored.features), scored.scores)
 
 
 def join_batch_scores(

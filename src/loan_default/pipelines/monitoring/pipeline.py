@@ -36,7 +36,11 @@ def _inputs() -> Pipeline:
         [
             Node(
                 build_reference,
-                ["applicant_features", "model_input_test", "champion_model"],
+                [
+                    "application_test",
+                    "previous_application_validated",
+                    "champion_model",
+                ],
                 "monitoring_reference",
                 name="build_monitoring_reference",
             ),
