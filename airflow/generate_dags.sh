@@ -5,7 +5,7 @@
 # loan_default_modelling_dag.py  DAG loan_default_training, triggered by hand:
 #   data_engineering -> one task per algorithm namespace, in parallel -> reporting
 # loan_default_monitoring_dag.py DAG loan_default_daily, 06:00 every day:
-#   scoring -> monitoring (the nodes linked by in-memory datasets in one task)
+#   scoring -> one task per monitoring check (each persists its result)
 #   -> check-act-alerts, which fails on act alerts once the evidence is written;
 #   $LOAN_DEFAULT_CHAMPION_VERSION, when set, pins the champion version it loads
 set -euo pipefail

@@ -29,13 +29,100 @@ TASKS = {
     "scoring": {
         "pipeline_names": ["scoring"],
     },
-    "build-monitoring-reference-join-batch-scores-monitor-scored-batch-export-monitoring": {
+    "build-monitoring-reference": {
         "pipeline_names": ["monitoring"],
         "node_names": [
             "build_monitoring_reference",
+        ],
+    },
+    "join-batch-scores": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
             "join_batch_scores",
-            "monitor_scored_batch",
-            "export_monitoring",
+        ],
+    },
+    "compute-contributions": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "compute_contributions",
+        ],
+    },
+    "describe-monitoring-run": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "describe_monitoring_run",
+        ],
+    },
+    "measure-data-quality": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "measure_data_quality",
+        ],
+    },
+    "measure-decile-shares": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "measure_decile_shares",
+        ],
+    },
+    "measure-feature-drift": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "measure_feature_drift",
+        ],
+    },
+    "measure-performance": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "measure_performance",
+        ],
+    },
+    "measure-score-stability": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "measure_score_stability",
+        ],
+    },
+    "measure-importance-stability": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "measure_importance_stability",
+        ],
+    },
+    "build-metrics-table": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "build_metrics_table",
+        ],
+    },
+    "profile-clients": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "profile_clients",
+        ],
+    },
+    "raise-alerts": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "raise_alerts",
+        ],
+    },
+    "export-alerts": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "export_alerts",
+        ],
+    },
+    "export-prometheus": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "export_prometheus",
+        ],
+    },
+    "render-report": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "render_report",
         ],
     },
     "check-act-alerts": {
@@ -48,11 +135,85 @@ TASKS = {
 
 # Task id -> the task ids that must succeed before it.
 UPSTREAM_TASKS = {
-    "build-monitoring-reference-join-batch-scores-monitor-scored-batch-export-monitoring": [
+    "build-monitoring-reference": [
         "scoring",
     ],
+    "join-batch-scores": [
+        "scoring",
+    ],
+    "compute-contributions": [
+        "build-monitoring-reference",
+        "join-batch-scores",
+    ],
+    "describe-monitoring-run": [
+        "build-monitoring-reference",
+        "join-batch-scores",
+    ],
+    "measure-data-quality": [
+        "build-monitoring-reference",
+        "join-batch-scores",
+    ],
+    "measure-decile-shares": [
+        "build-monitoring-reference",
+        "join-batch-scores",
+    ],
+    "measure-feature-drift": [
+        "build-monitoring-reference",
+        "join-batch-scores",
+    ],
+    "measure-performance": [
+        "join-batch-scores",
+    ],
+    "measure-score-stability": [
+        "build-monitoring-reference",
+        "join-batch-scores",
+    ],
+    "measure-importance-stability": [
+        "compute-contributions",
+    ],
+    "build-metrics-table": [
+        "measure-data-quality",
+        "measure-decile-shares",
+        "measure-feature-drift",
+        "measure-performance",
+        "measure-score-stability",
+        "measure-importance-stability",
+    ],
+    "profile-clients": [
+        "build-monitoring-reference",
+        "join-batch-scores",
+        "measure-importance-stability",
+    ],
+    "raise-alerts": [
+        "measure-data-quality",
+        "measure-feature-drift",
+        "measure-score-stability",
+        "build-metrics-table",
+    ],
+    "export-alerts": [
+        "describe-monitoring-run",
+        "raise-alerts",
+    ],
+    "export-prometheus": [
+        "describe-monitoring-run",
+        "build-metrics-table",
+        "raise-alerts",
+    ],
+    "render-report": [
+        "describe-monitoring-run",
+        "measure-data-quality",
+        "measure-decile-shares",
+        "measure-feature-drift",
+        "measure-performance",
+        "measure-score-stability",
+        "measure-importance-stability",
+        "profile-clients",
+        "raise-alerts",
+    ],
     "check-act-alerts": [
-        "build-monitoring-reference-join-batch-scores-monitor-scored-batch-export-monitoring",
+        "export-alerts",
+        "export-prometheus",
+        "render-report",
     ],
 }
 
