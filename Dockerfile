@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Build:  docker build -t loan-default .
 # Run:    docker run --rm loan-default                     (kedro run on the embedded data)
-#         docker run --rm loan-default kedro run --pipeline data_engineering
+#         docker run --rm loan-default kedro run --pipelines data_engineering
 #         docker run --rm -v "$PWD/data:/app/data" loan-default   (keep the outputs)
 
 # --- build stage: install the project and its dependencies into a virtualenv ---

@@ -69,7 +69,7 @@ def main() -> None:
     for size in (int(value) for value in options.sizes.split(",")):
         arguments = ["--params", f"synthetic_n_applications={size}"]
         if options.pipeline:
-            arguments += ["--pipeline", options.pipeline]
+            arguments += ["--pipelines", options.pipeline]
         if options.runner:
             arguments += ["--runner", options.runner]
         times, peaks = [], []

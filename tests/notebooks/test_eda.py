@@ -145,7 +145,7 @@ def test_path_check_catches_a_direct_file_read():
 @pytest.mark.slow
 def test_notebook_runs_top_to_bottom_after_data_engineering(tmp_path):
     project = make_project_copy(tmp_path)
-    run = kedro_run(project, "--pipeline", "data_engineering", "--params", SMALL_DATA)
+    run = kedro_run(project, "--pipelines", "data_engineering", "--params", SMALL_DATA)
     assert run.returncode == 0, run.stderr[-3000:]
 
     notebook = execute(copy_notebook_into(project))
@@ -171,5 +171,5 @@ def test_notebook_says_what_to_run_when_data_engineering_has_not_run(tmp_path):
         execute(notebook_path)
 
     message = str(error.value)
-    assert "kedro run --pipeline data_engineering" in message
+    assert "kedro run --pipelines data_engineering" in message
     assert "application_validated" in message

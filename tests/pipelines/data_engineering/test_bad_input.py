@@ -43,7 +43,7 @@ def test_bad_value_stops_the_run_with_a_clear_error(project):
     application.loc[7, "AMT_CREDIT"] = -100.0
     write_raw_files(project, application, valid_table(PREVIOUS_APPLICATION, n_rows=20))
 
-    result = kedro_run(project, "--pipeline", "data_engineering")
+    result = kedro_run(project, "--pipelines", "data_engineering")
 
     output = result.stdout + result.stderr
     assert result.returncode != 0
@@ -58,7 +58,7 @@ def test_bad_value_stops_the_run_with_a_clear_error(project):
 def test_real_and_synthetic_data_are_never_mixed(project):
     write_raw_files(project, valid_table(APPLICATION, n_rows=20))
 
-    result = kedro_run(project, "--pipeline", "data_engineering")
+    result = kedro_run(project, "--pipelines", "data_engineering")
 
     output = result.stdout + result.stderr
     assert result.returncode != 0

@@ -110,14 +110,14 @@ def join_batch_scores(
         raise ValueError(
             f"batch_features ({len(feature_ids)} rows) and scores ({len(score_ids)} "
             "rows) do not hold the same applicants in the same order: they come "
-            "from different scoring runs; run `kedro run --pipeline scoring` again"
+            "from different scoring runs; run `kedro run --pipelines scoring` again"
         )
     versions = sorted(set(scores[MODEL_VERSION].astype(str)))
     if versions != [champion_model.model_version]:
         raise ValueError(
             f"the batch was scored by model version(s) {versions} but the champion "
             f"is {champion_model.model_version}: the score comparison would mix two "
-            "models; run `kedro run --pipeline scoring` again"
+            "models; run `kedro run --pipelines scoring` again"
         )
     return _with_scores(batch_features, scores)
 
