@@ -1,8 +1,9 @@
 """Per-applicant feature contributions to the score: reason codes and importance.
 
-- XGBoost, reason codes: the booster's exact TreeSHAP (``pred_contribs=True``), on
-  the margin (log-odds) scale; the contributions plus the bias add up to the
-  applicant's log-odds.
+- XGBoost, reason codes: exact TreeSHAP, on the margin (log-odds) scale, the values
+  of the booster's ``pred_contribs=True`` computed from per-leaf tables
+  (``treeshap.py``) at a fraction of its cost; the contributions plus the bias add
+  up to the applicant's log-odds.
 - XGBoost, monitoring's importance ranking: the booster's tree-path (Saabas)
   approximation (``approx_contribs=True``), much cheaper on thousands of rows, and
   ranking features is all stability needs.
@@ -24,6 +25,7 @@ the probability scale of the tree paths the signs and ranking hold.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,7 +38,9 @@ from sklearn.tree import DecisionTreeClassifier
 
 from loan_default.features import MISSING_INDICATOR_SUFFIX
 from loan_default.model.calibration import unwrap_prior_correction
+from loan_default.model.treeshap import TreeShapTables
 from loan_default.model.xgboost_adapter import (
+    check_feature_names,
     iteration_range,
     xgboost_booster,
     xgboost_matrix,
@@ -69,6 +73,12 @@ def model_contributions(
     """
     model = unwrap_prior_correction(model)
     booster = xgboost_booster(model)
+    if booster is not None and exact:
+        check_feature_names(booster, features)
+        values = _exact_tables(booster, iteration_range(model)[1]).contributions(
+            _missing_as_nan(features.to_numpy(dtype="float64"), model)
+        )
+        return pd.DataFrame(values, index=features.index, columns=features.columns)
     if booster is not None:
         if matrix is None:
             matrix = xgboost_matrix(model, features)
@@ -79,7 +89,7 @@ def model_contributions(
         values = booster.predict(
             matrix,
             pred_contribs=True,
-            approx_contribs=not exact,
+            approx_contribs=True,
             validate_features=from_frame,
             iteration_range=iteration_range(model),
         )
@@ -95,6 +105,25 @@ def model_contributions(
     matrix = features.to_numpy(dtype="float32")
     values = sum(_tree_contributions(tree, matrix) for tree in trees) / len(trees)
     return pd.DataFrame(values, index=features.index, columns=features.columns)
+
+
+_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _exact_tables(booster: xgboost.Booster, n_rounds: int) -> TreeShapTables:
+    """The booster's TreeSHAP tables, built once per booster and tree count."""
+    cached = _TABLES.get(booster)
+    if cached is None or cached[0] != n_rounds:
+        cached = (n_rounds, TreeShapTables(booster, n_rounds or None))
+        _TABLES[booster] = cached
+    return cached[1]
+
+
+def _missing_as_nan(values: np.ndarray, model: object) -> np.ndarray:
+    missing = getattr(model, "missing", np.nan)
+    if missing is None or np.isnan(missing):
+        return values
+    return np.where(values == missing, np.nan, values)
 
 
 def _sklearn_trees(model: object) -> list | None:

@@ -28,7 +28,7 @@ def xgboost_matrix(model: object, features: pd.DataFrame) -> xgboost.DMatrix | N
     booster = xgboost_booster(model)
     if booster is None or not all(dtype == np.float64 for dtype in features.dtypes):
         return None
-    _check_feature_names(booster, features)
+    check_feature_names(booster, features)
     missing = getattr(model, "missing", np.nan)
     return xgboost.DMatrix(features.to_numpy(), missing=missing, nthread=1)
 
@@ -36,7 +36,7 @@ def xgboost_matrix(model: object, features: pd.DataFrame) -> xgboost.DMatrix | N
 _BOOSTER_FEATURE_NAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _check_feature_names(booster: xgboost.Booster, features: pd.DataFrame) -> None:
+def check_feature_names(booster: xgboost.Booster, features: pd.DataFrame) -> None:
     """The check xgboost makes of a frame's columns, with the booster's names read
     once (reading them costs a copy of every name from the library)."""
     if booster not in _BOOSTER_FEATURE_NAMES:
