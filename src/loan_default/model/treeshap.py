@@ -180,7 +180,9 @@ class TreeShapTables:
                 f"expected a matrix of {self.n_features} features; got shape "
                 f"{matrix.shape}"
             )
-        return _sum_leaf_values(
+        # Threads pay off only on many rows: starting them costs more than a few.
+        kernel = _sum_leaf_values if len(matrix) >= _THREADED_ROWS else _serial_sum
+        return kernel(
             # XGBoost compares float32 values with float32 thresholds.
             np.ascontiguousarray(matrix, dtype="float32"),
             self._node_feature,
@@ -196,9 +198,15 @@ class TreeShapTables:
         )
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
-def _sum_leaf_values(  # noqa: PLR0917 (a compiled kernel takes flat arrays)
+_THREADED_ROWS = 64
+
+_compiled = numba.njit(cache=True, nogil=True)
+
+
+@_compiled
+def _row_sums(  # noqa: PLR0917 (a compiled kernel takes flat arrays)
     matrix: np.ndarray,
+    row: int,
     node_feature: np.ndarray,
     node_threshold: np.ndarray,
     node_default_left: np.ndarray,
@@ -209,32 +217,45 @@ def _sum_leaf_values(  # noqa: PLR0917 (a compiled kernel takes flat arrays)
     test_left: np.ndarray,
     table_start: np.ndarray,
     tables: np.ndarray,
-) -> np.ndarray:
-    n_rows, n_features = matrix.shape
+    result: np.ndarray,
+) -> None:
+    """Adds each leaf's tabulated values for ``matrix[row]`` into ``result[row]``."""
     n_nodes = len(node_feature)
-    n_leaves = len(slot_start) - 1
-    result = np.zeros((n_rows, n_features))
-    for row in numba.prange(n_rows):
-        goes_left = np.empty(n_nodes, dtype=np.bool_)
-        for node in range(n_nodes):
-            value = matrix[row, node_feature[node]]
-            if np.isnan(value):
-                goes_left[node] = node_default_left[node]
-            else:
-                goes_left[node] = value < node_threshold[node]
-        for leaf in range(n_leaves):
-            first, last = slot_start[leaf], slot_start[leaf + 1]
-            depth = last - first
-            mask = 0
-            for slot in range(first, last):
-                met = True
-                for test in range(test_start[slot], test_start[slot + 1]):
-                    if goes_left[test_node[test]] != test_left[test]:
-                        met = False
-                        break
-                if met:
-                    mask |= 1 << (slot - first)
-            cell = table_start[leaf] + mask * depth
-            for k in range(depth):
-                result[row, slot_feature[first + k]] += tables[cell + k]
+    goes_left = np.empty(n_nodes, dtype=np.bool_)
+    for node in range(n_nodes):
+        value = matrix[row, node_feature[node]]
+        if np.isnan(value):
+            goes_left[node] = node_default_left[node]
+        else:
+            goes_left[node] = value < node_threshold[node]
+    for leaf in range(len(slot_start) - 1):
+        first, last = slot_start[leaf], slot_start[leaf + 1]
+        depth = last - first
+        mask = 0
+        for slot in range(first, last):
+            met = True
+            for test in range(test_start[slot], test_start[slot + 1]):
+                if goes_left[test_node[test]] != test_left[test]:
+                    met = False
+                    break
+            if met:
+                mask |= 1 << (slot - first)
+        cell = table_start[leaf] + mask * depth
+        for k in range(depth):
+            result[row, slot_feature[first + k]] += tables[cell + k]
+
+
+@_compiled
+def _serial_sum(matrix: np.ndarray, *tables: np.ndarray) -> np.ndarray:
+    result = np.zeros(matrix.shape)
+    for row in range(matrix.shape[0]):
+        _row_sums(matrix, row, *tables, result)
+    return result
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _sum_leaf_values(matrix: np.ndarray, *tables: np.ndarray) -> np.ndarray:
+    result = np.zeros(matrix.shape)
+    for row in numba.prange(matrix.shape[0]):
+        _row_sums(matrix, row, *tables, result)
     return result

@@ -40,10 +40,13 @@ def check_feature_names(booster: xgboost.Booster, features: pd.DataFrame) -> Non
     """The check xgboost makes of a frame's columns, with the booster's names read
     once (reading them costs a copy of every name from the library)."""
     if booster not in _BOOSTER_FEATURE_NAMES:
-        _BOOSTER_FEATURE_NAMES[booster] = booster.feature_names
+        names = booster.feature_names
+        _BOOSTER_FEATURE_NAMES[booster] = None if names is None else pd.Index(names)
     expected = _BOOSTER_FEATURE_NAMES[booster]
+    if expected is None or features.columns.equals(expected):
+        return
     given = list(map(str, features.columns.tolist()))
-    if expected is not None and given != expected:
+    if given != list(expected):
         unexpected = sorted(set(given) - set(expected))[:5]
         absent = sorted(set(expected) - set(given))[:5]
         raise ValueError(
