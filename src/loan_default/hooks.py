@@ -1,26 +1,32 @@
 """Project hooks: checks made before a pipeline runs, so that a run fails at once
-with what to do instead of in the middle with a file-not-found traceback."""
+with what to do instead of in the middle with a file-not-found traceback; the run
+lock; and the staging of every file the run writes (see ``loan_default.staging``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
 
+from loan_default import faults
+from loan_default.errors import ProjectError
 from loan_default.pipeline_registry import register_pipelines
 from loan_default.pipelines.modelling.algorithms import (
     ALGORITHMS_KEY,
     as_algorithm_block,
 )
+from loan_default.run_lock import LOCK_FILE_NAME, RunLock, timeout_from_environment
+from loan_default.staging import RunStaging, recover
 
 PRODUCER_ORDER = ("data_engineering", "modelling", "reporting", "scoring", "monitoring")
 """Pipelines in the order they feed each other: the first that writes an input is
 the one to run."""
 
 
-class MissingInputsError(RuntimeError):
+class MissingInputsError(ProjectError, RuntimeError):
     """A dataset a run reads does not exist yet and nothing in the run writes it."""
 
 
@@ -92,9 +98,64 @@ def check_algorithm_blocks(pipeline: Pipeline, catalog: Any) -> None:
 
 
 class ProjectHooks:
+    """Checks, run lock and staging around every ``kedro run``.
+
+    ``run_lock_timeout`` is how long a run waits for another one to finish before it
+    refuses (seconds; ``LOAN_DEFAULT_RUN_LOCK_TIMEOUT`` overrides it).
+    """
+
+    def __init__(self, run_lock_timeout: float = 0.0) -> None:
+        self.run_lock_timeout = run_lock_timeout
+        self._lock: RunLock | None = None
+        self._staging: RunStaging | None = None
+
     @hook_impl
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any
     ) -> None:
-        check_algorithm_blocks(pipeline, catalog)
-        check_inputs_exist(pipeline, catalog, _all_pipelines)
+        data_root = Path(run_params["project_path"]) / "data"
+        self._lock = RunLock(
+            data_root / LOCK_FILE_NAME,
+            timeout_from_environment(self.run_lock_timeout),
+        )
+        self._lock.acquire()
+        try:
+            # Kedro calls no error hook for a failure here: release the lock ourselves.
+            check_algorithm_blocks(pipeline, catalog)
+            check_inputs_exist(pipeline, catalog, _all_pipelines)
+            recover(data_root)
+            self._staging = RunStaging(data_root, run_params["run_id"])
+            self._staging.stage(
+                catalog,
+                pipeline.all_outputs(),
+                run_params["run_id"],
+                run_params.get("load_versions"),
+            )
+        except BaseException:
+            self._finish(commit=False)
+            raise
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str) -> None:
+        faults.after_save(dataset_name)
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        self._finish(commit=True)
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        self._finish(commit=False)
+
+    def _finish(self, commit: bool) -> None:
+        try:
+            if self._staging is not None:
+                if commit:
+                    self._staging.commit()
+                else:
+                    self._staging.discard()
+        finally:
+            self._staging = None
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
