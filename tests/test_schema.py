@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from loan_default.schema import (
+    AMOUNT_MAXIMUM,
     APPLICATION,
     APPLICATION_FEATURE_COLUMNS,
     DAYS_EMPLOYED_SENTINEL,
@@ -69,3 +70,16 @@ def test_feature_columns_exclude_only_the_label():
 def test_unknown_column_lookup_names_the_file():
     with pytest.raises(KeyError, match="application_data.csv"):
         APPLICATION["NOT_A_COLUMN"]
+
+
+@pytest.mark.parametrize("table", [APPLICATION, PREVIOUS_APPLICATION])
+def test_every_money_amount_is_bounded(table):
+    # AMT_REQ_CREDIT_BUREAU_* are counts of enquiries, not money.
+    amounts = [
+        spec
+        for spec in table.columns
+        if spec.name.startswith("AMT_") and not spec.name.startswith("AMT_REQ_")
+    ]
+    assert amounts
+    for spec in amounts:
+        assert spec.maximum == AMOUNT_MAXIMUM, spec.name

@@ -20,6 +20,11 @@ DAYS_EMPLOYED_SENTINEL = 365243
 MISSING_CATEGORY = "XNA"
 """The real data's spelling of "not available" inside text columns."""
 
+AMOUNT_MAXIMUM = 1e9
+"""The largest money amount accepted: a billion, 8 times the largest income and 140
+times the largest credit in the real files. Beyond it a value is a typing or export
+error, and sums and ratios of amounts stay far inside the float32 range models read."""
+
 
 @dataclass(frozen=True)
 class ColumnSpec:
@@ -97,10 +102,12 @@ APPLICATION = TableSchema(
             ColumnSpec("FLAG_OWN_CAR", "string", categories=("N", "Y")),
             ColumnSpec("FLAG_OWN_REALTY", "string", categories=("N", "Y")),
             ColumnSpec("CNT_CHILDREN", "int64", minimum=0),
-            ColumnSpec("AMT_INCOME_TOTAL", "float64", minimum=0),
-            ColumnSpec("AMT_CREDIT", "float64", minimum=0),
-            ColumnSpec("AMT_ANNUITY", "float64", minimum=0),
-            ColumnSpec("AMT_GOODS_PRICE", "float64", minimum=0),
+            ColumnSpec(
+                "AMT_INCOME_TOTAL", "float64", minimum=0, maximum=AMOUNT_MAXIMUM
+            ),
+            ColumnSpec("AMT_CREDIT", "float64", minimum=0, maximum=AMOUNT_MAXIMUM),
+            ColumnSpec("AMT_ANNUITY", "float64", minimum=0, maximum=AMOUNT_MAXIMUM),
+            ColumnSpec("AMT_GOODS_PRICE", "float64", minimum=0, maximum=AMOUNT_MAXIMUM),
             ColumnSpec(
                 "NAME_TYPE_SUITE",
                 "string",
@@ -412,11 +419,13 @@ PREVIOUS_APPLICATION = TableSchema(
                 "string",
                 categories=("Consumer loans", "Cash loans", "Revolving loans", "XNA"),
             ),
-            ColumnSpec("AMT_ANNUITY", "float64", minimum=0),
-            ColumnSpec("AMT_APPLICATION", "float64", minimum=0),
-            ColumnSpec("AMT_CREDIT", "float64", minimum=0),
-            ColumnSpec("AMT_DOWN_PAYMENT", "float64", minimum=-1.0),
-            ColumnSpec("AMT_GOODS_PRICE", "float64", minimum=0),
+            ColumnSpec("AMT_ANNUITY", "float64", minimum=0, maximum=AMOUNT_MAXIMUM),
+            ColumnSpec("AMT_APPLICATION", "float64", minimum=0, maximum=AMOUNT_MAXIMUM),
+            ColumnSpec("AMT_CREDIT", "float64", minimum=0, maximum=AMOUNT_MAXIMUM),
+            ColumnSpec(
+                "AMT_DOWN_PAYMENT", "float64", minimum=-1.0, maximum=AMOUNT_MAXIMUM
+            ),
+            ColumnSpec("AMT_GOODS_PRICE", "float64", minimum=0, maximum=AMOUNT_MAXIMUM),
             ColumnSpec(
                 "WEEKDAY_APPR_PROCESS_START",
                 "string",
