@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from loan_default.schema import APPLICATION, PREVIOUS_APPLICATION
@@ -172,3 +173,79 @@ def test_missing_optional_values_are_allowed():
     typed = validate_table(frame, APPLICATION, "test.csv")
     assert typed["CNT_CHILDREN"].dtype == "Int64"
     assert typed["OCCUPATION_TYPE"].isna().sum() == 1
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [(APPLICATION, "SK_ID_CURR"), (PREVIOUS_APPLICATION, "SK_ID_PREV")],
+)
+def test_id_beyond_int64_is_rejected_never_wrapped(table, column):
+    frame = valid_table(table).astype({column: "float64"})
+    frame.loc[2, column] = 1e20  # int64 would wrap it to -9223372036854775808
+    check_rejected(
+        frame,
+        table,
+        f"column {column}",
+        "whole number within int64",
+        "1e+20",
+        "rows 2",
+        require_target=table is APPLICATION,
+    )
+
+
+def test_day_count_beyond_int64_is_rejected():
+    frame = valid_table(APPLICATION).astype({"DAYS_BIRTH": "float64"})
+    frame.loc[1, "DAYS_BIRTH"] = -1e20
+    check_rejected(frame, APPLICATION, "column DAYS_BIRTH", "within int64")
+
+
+def test_large_integer_id_is_kept_exactly():
+    frame = valid_table(APPLICATION)
+    frame.loc[0, "SK_ID_CURR"] = 2**62 + 1  # not exact as a float64
+    typed = validate_table(frame, APPLICATION, "test.csv")
+    assert typed.loc[0, "SK_ID_CURR"] == 2**62 + 1
+
+
+def test_huge_amount_is_rejected_by_the_schema_maximum():
+    frame = valid_table(APPLICATION)
+    frame.loc[4, "AMT_CREDIT"] = 1e308
+    message = check_rejected(
+        frame, APPLICATION, "column AMT_CREDIT", "<= 1000000000.0", "1e+308"
+    )
+    assert "float32" not in message  # one rule per bad value
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    # Columns with an open end in the schema: no range catches these values.
+    [
+        ("DAYS_REGISTRATION", -1e300),
+        ("DAYS_REGISTRATION", -np.inf),
+        ("OWN_CAR_AGE", np.inf),
+    ],
+)
+def test_number_beyond_float32_is_rejected_in_any_column(column, value):
+    frame = valid_table(APPLICATION)
+    frame.loc[3, column] = value
+    check_rejected(frame, APPLICATION, f"column {column}", "float32 range", "rows 3")
+
+
+def test_repeated_column_is_named():
+    frame = valid_table(APPLICATION)
+    frame = pd.concat([frame, frame[["TARGET", "AMT_CREDIT"]]], axis=1)
+    check_rejected(
+        frame,
+        APPLICATION,
+        "column TARGET: expected each column once",
+        "column AMT_CREDIT: expected each column once",
+        "found it 2 times",
+    )
+
+
+def test_a_huge_value_is_quoted_as_a_short_excerpt():
+    frame = valid_table(APPLICATION).astype({"CODE_GENDER": "object"})
+    frame.loc[0, "CODE_GENDER"] = "M" * 1_000_000
+    message = check_rejected(
+        frame, APPLICATION, "column CODE_GENDER", "(1,000,000 characters)"
+    )
+    assert len(message) < 1_000

@@ -18,6 +18,28 @@ from loan_default.schema import TARGET, ColumnSpec, TableSchema
 
 logger = logging.getLogger(__name__)
 
+EXCERPT_CHARACTERS = 80
+"""How much of a value or name a message quotes; a hostile cell can be megabytes."""
+
+FLOAT32_MAXIMUM = float(np.finfo(np.float32).max)
+"""Models read float32: a larger number (or an infinity) would crash training."""
+
+_INT64 = np.iinfo(np.int64)
+# Floats at or beyond 2**63 do not fit int64; converting them would wrap.
+_INT64_FLOAT_LIMIT = 2.0**63
+
+
+def shorten(text: str, length: int | None = None) -> str:
+    """``text`` cut to a readable length, saying how long the original was."""
+    if len(text) <= EXCERPT_CHARACTERS:
+        return text
+    return f"{text[:EXCERPT_CHARACTERS]}... ({length or len(text):,} characters)"
+
+
+def excerpt(value: object) -> str:
+    """``repr(value)``, shortened: how a message quotes a value."""
+    return shorten(repr(value), len(value) if isinstance(value, str) else None)
+
 
 class RawDataValidationError(ValueError):
     """Raw data breaks a schema rule; the message names file, column, rule, values."""
@@ -37,7 +59,7 @@ class Violation:
         where = f"{self.source}: column {self.column}"
         if self.rows is None:
             return f"{where}: {self.rule}"
-        shown = ", ".join(repr(value) for value in self.examples[:max_examples])
+        shown = ", ".join(excerpt(value) for value in self.examples[:max_examples])
         return (
             f"{where}: {self.rule}: {len(self.rows)} row(s) break it, e.g. {shown} "
             f"(rows {', '.join(str(row) for row in self.rows[:max_examples])})"
@@ -106,7 +128,38 @@ def _range_violations(
         if spec.sentinel is not None:
             rule += f" or the sentinel {spec.sentinel}"
         violations.append(_rows_violation(source, spec.name, rule, frame, above))
-    return [violation for violation in violations if violation]
+    broken = [violation for violation in violations if violation]
+    already = np.zeros(len(numbers), dtype=bool)
+    for violation in broken:
+        already[violation.rows] = True
+    # Reported only where no schema range already caught the value.
+    unrepresentable = _unrepresentable(numbers, original, spec) & ~already
+    violation = _rows_violation(
+        source, spec.name, _representable_rule(spec), frame, unrepresentable
+    )
+    return broken + ([violation] if violation else [])
+
+
+def _representable_rule(spec: ColumnSpec) -> str:
+    if spec.dtype == "int64":
+        return f"expected a whole number within int64 ({_INT64.min} to {_INT64.max})"
+    return (
+        f"expected a number within the float32 range the models read "
+        f"(-{FLOAT32_MAXIMUM:.4g} to {FLOAT32_MAXIMUM:.4g})"
+    )
+
+
+def _unrepresentable(
+    numbers: pd.Series, original: pd.Series, spec: ColumnSpec
+) -> pd.Series:
+    """Values the column's type cannot hold: typing them would wrap or overflow."""
+    if spec.dtype != "int64":
+        return numbers.abs() > FLOAT32_MAXIMUM  # infinities too; NaN is missing
+    if pd.api.types.is_signed_integer_dtype(original):
+        return pd.Series(False, index=numbers.index)  # the reader kept them as int64
+    if pd.api.types.is_unsigned_integer_dtype(original):
+        return original > _INT64.max
+    return (numbers >= _INT64_FLOAT_LIMIT) | (numbers < -_INT64_FLOAT_LIMIT)
 
 
 def _category_violation(
@@ -130,6 +183,9 @@ def typed_column(values: pd.Series, spec: ColumnSpec) -> pd.Series:
     """The column in its schema dtype; integers are nullable only when needed."""
     if spec.dtype == "string":
         return values.astype("string")
+    if spec.dtype == "int64" and pd.api.types.is_signed_integer_dtype(values):
+        # Already integers: a round trip through float64 would round large ids.
+        return values.astype("int64" if values.notna().all() else "Int64")
     numbers = pd.to_numeric(values, errors="coerce").astype("float64")
     if spec.dtype == "int64":
         return numbers.astype("int64" if numbers.notna().all() else "Int64")
@@ -139,11 +195,13 @@ def typed_column(values: pd.Series, spec: ColumnSpec) -> pd.Series:
 def find_row_violations(frame: pd.DataFrame, table: TableSchema, source: str) -> list:
     """Every row-level rule a table breaks: dtype, integer, range, category, required.
 
-    Columns missing from ``frame`` are skipped here; ``validate_table`` reports them.
+    Columns missing from ``frame`` or repeated in it are skipped here;
+    ``validate_table`` reports them.
     """
     violations: list[Violation] = []
+    repeated = set(_repeated_columns(frame))
     for spec in table.columns:
-        if spec.name not in frame.columns:
+        if spec.name not in frame.columns or spec.name in repeated:
             continue
         values = frame[spec.name]
         if spec.required:
@@ -163,10 +221,23 @@ def find_row_violations(frame: pd.DataFrame, table: TableSchema, source: str) ->
     return violations
 
 
+def _repeated_columns(frame: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(frame.columns[frame.columns.duplicated()]))
+
+
 def _table_violations(
     frame: pd.DataFrame, table: TableSchema, source: str, require_target: bool
 ) -> list[Violation]:
-    violations = []
+    repeated = _repeated_columns(frame)
+    violations = [
+        Violation(
+            source,
+            shorten(str(name)),
+            "expected each column once in the header, found it "
+            f"{int((frame.columns == name).sum())} times",
+        )
+        for name in repeated
+    ]
     if frame.empty:
         violations.append(Violation(source, "(all)", "the table has no rows"))
     missing = [
@@ -182,14 +253,19 @@ def _table_violations(
                 f"{len(missing)} required column(s) missing",
             )
         )
-    if table.key in frame.columns:
+    if table.key in frame.columns and table.key not in repeated:
         duplicated = frame[table.key].duplicated(keep=False) & frame[table.key].notna()
         violation = _rows_violation(
             source, table.key, "expected unique values", frame, duplicated
         )
         if violation:
             violations.append(violation)
-    if require_target and TARGET in frame.columns and TARGET in table:
+    if (
+        require_target
+        and TARGET in frame.columns
+        and TARGET in table
+        and TARGET not in repeated
+    ):
         classes = set(pd.to_numeric(frame[TARGET], errors="coerce").dropna().unique())
         if classes and not {0, 1} <= classes:
             violations.append(
@@ -223,7 +299,7 @@ def validate_table(
             "%s: ignoring %d column(s) the schema does not know: %s",
             source,
             len(extra),
-            ", ".join(map(str, extra)),
+            ", ".join(shorten(str(name)) for name in extra[:20]),
         )
     violations = _table_violations(frame, table, source, require_target)
     violations += find_row_violations(frame, table, source)
