@@ -1,0 +1,81 @@
+"""A small trained project copy, and what the crash tests compare before and after."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from kedro.config import OmegaConfigLoader
+
+from tests.project import DATA_LAYERS, kedro_run, make_project_copy
+
+SMALL = ("--params", "synthetic_n_applications=3000")
+
+
+def train_project(destination: Path) -> Path:
+    """A project copy after one successful, small ``kedro run``."""
+    project = make_project_copy(destination)
+    result = kedro_run(project, *SMALL)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return project
+
+
+def copy_project(source: Path, destination: Path) -> Path:
+    shutil.copytree(source, destination, symlinks=True)
+    return destination
+
+
+def data_snapshot(project: Path) -> dict[str, str]:
+    """Every file of the data layers with its SHA-256 (the lock and staging aside)."""
+    snapshot = {}
+    for layer in DATA_LAYERS:
+        for path in sorted((project / "data" / layer).rglob("*")):
+            if path.is_file():
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                snapshot[str(path.relative_to(project))] = digest
+    return snapshot
+
+
+def catalog_filepath(project: Path, dataset: str) -> Path:
+    loader = OmegaConfigLoader(
+        str(project / "conf"), base_env="base", default_run_env="local"
+    )
+    return project / loader["catalog"][dataset]["filepath"]
+
+
+def versions(folder: Path) -> list[str]:
+    """A versioned dataset's version folder names, oldest first."""
+    return sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
+
+
+def start_kedro_run(
+    project: Path, *arguments: str, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """``kedro run`` started in the background, its output captured."""
+    kedro = Path(sys.executable).with_name("kedro")
+    return subprocess.Popen(
+        [str(kedro), "run", *arguments],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={
+            **os.environ,
+            "KEDRO_DISABLE_TELEMETRY": "1",
+            "COLUMNS": "200",
+            **(env or {}),
+        },
+    )
+
+
+def run_with(
+    project: Path, env: dict[str, str], *arguments: str
+) -> subprocess.CompletedProcess:
+    """``kedro run`` with extra environment variables, waited for."""
+    process = start_kedro_run(project, *arguments, env=env)
+    stdout, stderr = process.communicate(timeout=600)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
