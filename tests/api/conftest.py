@@ -15,9 +15,11 @@ MAX_BODY_BYTES = 300_000
 THRESHOLD = 0.3
 
 
-def wait_until_ready(client: TestClient, timeout: float = 30) -> None:
+def wait_until_ready(
+    client: TestClient, timeout: float = 30, headers: dict | None = None
+) -> None:
     deadline = time.monotonic() + timeout
-    while client.get("/ready").status_code != 200:
+    while client.get("/ready", headers=headers).status_code != 200:
         if time.monotonic() > deadline:
             raise AssertionError(f"not ready after {timeout} s: {client.get('/ready')}")
         time.sleep(0.02)

@@ -95,8 +95,17 @@ def _only_error(response) -> dict:
 @pytest.mark.parametrize(
     ("field", "value", "error_type", "message"),
     [
-        ("AMT_CREDIT", "a lot", "float_parsing", "valid number"),
-        ("CNT_CHILDREN", 1.5, "int_from_float", "fractional part"),
+        ("AMT_CREDIT", "a lot", "float_type", "valid number"),
+        ("AMT_CREDIT", "500000", "float_type", "valid number"),
+        ("AMT_CREDIT", True, "float_type", "valid number"),
+        # Beyond float32, which the model reads: refused, not scored.
+        ("AMT_CREDIT", 1e39, "less_than_equal", "less than or equal"),
+        ("OWN_CAR_AGE", 1e39, "less_than_equal", "less than or equal to 3402"),
+        ("DAYS_REGISTRATION", -1e39, "greater_than_equal", "equal to -3402"),
+        ("CNT_CHILDREN", 1.5, "int_type", "valid integer"),
+        ("CNT_CHILDREN", "2", "int_type", "valid integer"),
+        ("FLAG_MOBIL", True, "int_type", "valid integer"),
+        ("SK_ID_CURR", False, "int_type", "valid integer"),
         ("AMT_CREDIT", -5.0, "greater_than_equal", "greater than or equal to 0"),
         ("EXT_SOURCE_2", 1.5, "less_than_equal", "less than or equal to 1"),
         ("DAYS_EMPLOYED", 100, "out_of_range", "or the sentinel 365243"),

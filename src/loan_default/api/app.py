@@ -9,19 +9,24 @@ the path of the offending field, as FastAPI's own validation errors.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import PurePath
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import ValidationError
 from pydantic_core import to_json
+from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect
 
 from loan_default import __version__
 from loan_default.api.batching import MicroBatcher
@@ -39,23 +44,44 @@ from loan_default.schema import APPLICATION_ID
 logger = logging.getLogger(__name__)
 
 ENDPOINTS = ("/predict", "/health", "/ready", "/model", "/metrics")
-_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": description}
-    for status, description in (
-        (413, "Too many applications or too large a body"),
-        (422, "Malformed JSON or an invalid field"),
-        (503, "The model is not loaded yet"),
-    )
+PUBLIC_PATHS = frozenset({"/health"})
+"""Answered without the API key: liveness probes carry no secret."""
+EXCERPT_CHARACTERS = 100
+"""Longest excerpt of a client's value echoed in an error."""
+JSON = "application/json"
+CLIENT_CLOSED_REQUEST = 499
+"""nginx's status for a request its client abandoned; never sent, only counted."""
+
+_ERROR_DESCRIPTIONS = {
+    401: "The API key is missing or wrong",
+    408: "The body did not arrive within the body timeout",
+    413: "Too many applications or too large a body",
+    415: "The body is not sent as application/json",
+    422: "Malformed JSON or an invalid field",
+    500: "An unexpected error, confined to this request",
+    503: "The model is not loaded yet",
 }
+
+
+def _error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        status: {"model": ErrorResponse, "description": _ERROR_DESCRIPTIONS[status]}
+        for status in statuses
+    }
 
 
 class ApiError(Exception):
     """An error answered to the client with its status and one error item."""
 
-    def __init__(self, status: int, kind: str, loc: list, msg: str) -> None:
+    def __init__(
+        self, status: int, kind: str, loc: list, msg: str, close: bool = False
+    ) -> None:
         super().__init__(msg)
         self.status = status
         self.items = [{"type": kind, "loc": loc, "msg": msg}]
+        # Close the connection: the rest of an unread body must not be taken for
+        # the next request.
+        self.close = close
 
     @classmethod
     def of_items(cls, status: int, items: list[dict]) -> ApiError:
@@ -76,17 +102,34 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-JSON = "application/json"
-
-
-def _json_response(content: Any, status: int = 200) -> Response:
+def _json_response(
+    content: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     return Response(
-        json.dumps(content, allow_nan=False), status_code=status, media_type=JSON
+        json.dumps(content, allow_nan=False),
+        status_code=status,
+        media_type=JSON,
+        headers=headers,
     )
 
 
-def _error_response(status: int, items: list[dict]) -> Response:
-    return _json_response({"detail": items}, status)
+def _error_response(status: int, items: list[dict], close: bool = False) -> Response:
+    headers = {"connection": "close"} if close else None
+    if status == 401:
+        headers = {**(headers or {}), "www-authenticate": "Bearer"}
+    return _json_response({"detail": items}, status, headers)
+
+
+def _excerpt(value: Any) -> Any:
+    """A value to echo: long text cut to a short excerpt with its full length, so
+    that an error never sends a large body back."""
+    if isinstance(value, str) and len(value) > EXCERPT_CHARACTERS:
+        return f"{value[:EXCERPT_CHARACTERS]}... ({len(value)} characters)"
+    if isinstance(value, int) and not isinstance(value, bool):
+        digits = len(str(abs(value)))  # bounded: pydantic refuses huge literals
+        if digits > EXCERPT_CHARACTERS:
+            return _excerpt(str(value))
+    return value
 
 
 def _validation_items(error: ValidationError) -> list[dict]:
@@ -94,25 +137,44 @@ def _validation_items(error: ValidationError) -> list[dict]:
     for item in error.errors(include_url=False, include_context=False):
         entry = {
             "type": item["type"],
-            "loc": ["body", *item["loc"]],
-            "msg": item["msg"],
+            # An unknown field's name is the client's text too.
+            "loc": ["body", *(_excerpt(part) for part in item["loc"])],
+            "msg": _excerpt(item["msg"]),
         }
         value = item.get("input")
         # Echo scalar offenders only; a whole object would repeat the request.
         if value is None or isinstance(value, bool | int | str):
-            entry["input"] = value
+            entry["input"] = _excerpt(value)
         elif isinstance(value, float):
             entry["input"] = value if math.isfinite(value) else repr(value)
         items.append(entry)
     return items
 
 
-async def _read_body(request: Request, max_bytes: int) -> bytes:
+class ClientGoneError(Exception):
+    """The client closed its connection before its request was read."""
+
+
+def _check_json_content_type(request: Request) -> None:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != JSON:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            ["header", "content-type"],
+            f"the body must be sent as {JSON}, not "
+            f"{_excerpt(media_type) or 'without a Content-Type'}",
+            close=True,
+        )
+
+
+async def _read_chunks(request: Request, max_bytes: int) -> bytes:
     too_large = ApiError(
         413,
         "body_too_large",
         ["body"],
         f"the request body exceeds the limit of {max_bytes} bytes",
+        close=True,
     )
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
@@ -127,9 +189,33 @@ async def _read_body(request: Request, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
+async def _read_body(request: Request, max_bytes: int, timeout: float) -> bytes:
+    """The whole body, within ``timeout`` seconds: a client that stalls would hold
+    its connection, and its slot in the server, for ever."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await _read_chunks(request, max_bytes)
+    except TimeoutError:
+        raise ApiError(
+            408,
+            "body_timeout",
+            ["body"],
+            f"the request body did not arrive within {timeout:g} s",
+            close=True,
+        ) from None
+    except ClientDisconnect:
+        raise ClientGoneError from None
+
+
+def _too_deep() -> ApiError:
+    return ApiError(422, "json_invalid", ["body"], "malformed JSON: nested too deeply")
+
+
 def _parse_json(body: bytes) -> Any:
     try:
         return json.loads(body)
+    except RecursionError:
+        raise _too_deep() from None
     except json.JSONDecodeError as error:
         raise ApiError(
             422,
@@ -201,7 +287,145 @@ class _MetricsMiddleware:
             )
 
 
-def _openapi_schema(app: FastAPI, request_model: type) -> dict:
+async def _send_error(send: Any, status: int, items: list[dict]) -> None:
+    response = _error_response(status, items)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": response.raw_headers,
+        }
+    )
+    await send({"type": "http.response.body", "body": response.body})
+
+
+class _ContainErrorsMiddleware:
+    """Answers an unexpected error 500 for its own request and nothing more.
+
+    Starlette's last-resort handler re-raises after answering, which makes uvicorn
+    print a second traceback and drop the connection; here the error ends with one
+    logged traceback and a normal response.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_and_note_start(message: dict) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note_start)
+        except ClientGoneError:
+            # One line: a client going away is routine, not a server fault.
+            logger.warning(
+                "Client %s disconnected before sending its whole body to %s",
+                _client_of(scope),
+                scope["path"],
+            )
+            # Never delivered; it lets the metrics count the request as 499.
+            gone = {"type": "client_closed_request", "loc": [], "msg": "gone"}
+            await _send_error(send, CLIENT_CLOSED_REQUEST, [gone])
+        except Exception as error:
+            logger.exception("Unexpected error answering %s", scope["path"])
+            if not started:
+                await _send_error(send, 500, [_internal_error_item(error)])
+
+
+def _client_of(scope: dict) -> str:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else "unknown"
+
+
+def _internal_error_item(error: BaseException) -> dict:
+    return {
+        "type": "internal_error",
+        "loc": [],
+        "msg": f"unexpected server error: {type(error).__name__}",
+    }
+
+
+def _presented_key(headers: Headers) -> str | None:
+    authorization = headers.get("authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return headers.get("x-api-key")
+
+
+class _ApiKeyMiddleware:
+    """Every path but /health requires the key, as a Bearer token or X-API-Key."""
+
+    def __init__(self, app: Any, api_key: str) -> None:
+        self.app = app
+        self._key = api_key.encode()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        presented = _presented_key(Headers(scope=scope))
+        # Constant time: the comparison must not tell how much of a guess matched.
+        if presented is not None and hmac.compare_digest(presented.encode(), self._key):
+            await self.app(scope, receive, send)
+            return
+        reason = "missing" if presented is None else "wrong"
+        await _send_error(
+            send,
+            401,
+            [
+                {
+                    "type": "unauthorized",
+                    "loc": ["header", "authorization"],
+                    "msg": f"the API key is {reason}: send it as "
+                    "'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+                }
+            ],
+        )
+
+
+def _public_data_source(source: Any) -> Any:
+    """The training data's description without its file paths, which would tell
+    callers about the training machine: file names, rows and hashes stay."""
+    if not isinstance(source, dict):
+        return source
+    public = dict(source)
+    if isinstance(source.get("files"), list):
+        public["files"] = [
+            {
+                **{key: value for key, value in file.items() if key != "path"},
+                "file": PurePath(str(file["path"])).name,
+            }
+            if isinstance(file, dict) and "path" in file
+            else file
+            for file in source["files"]
+        ]
+    return public
+
+
+_SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer"},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+}
+
+
+def _require_key_in_schema(schema: dict) -> None:
+    """Either header carries the key (two alternatives), on every path but /health."""
+    schema["components"]["securitySchemes"] = _SECURITY_SCHEMES
+    for path, operations in schema["paths"].items():
+        if path not in PUBLIC_PATHS:
+            for operation in operations.values():
+                operation["security"] = [{name: []} for name in _SECURITY_SCHEMES]
+
+
+def _openapi_schema(app: FastAPI, request_model: type, key_required: bool) -> dict:
     """FastAPI's schema plus the /predict body, which is validated by hand (to answer
     413 before validating thousands of records) and so unknown to FastAPI."""
     if app.openapi_schema is None:
@@ -225,6 +449,8 @@ def _openapi_schema(app: FastAPI, request_model: type) -> dict:
                 }
             },
         }
+        if key_required:
+            _require_key_in_schema(schema)
         app.openapi_schema = schema
     return app.openapi_schema
 
@@ -255,6 +481,8 @@ def _validated_payload(
         parsed = request_model.model_validate(payload)
     except ValidationError as error:
         raise ApiError.of_items(422, _validation_items(error)) from None
+    except RecursionError:
+        raise _too_deep() from None
     return _records_of(parsed)
 
 
@@ -273,6 +501,8 @@ def _validated_records(
     except ValidationError as error:
         failure = error
     items = failure.errors(include_url=False)
+    if any("recursion limit" in item["msg"] for item in items):
+        raise _too_deep()
     if any(item["type"] == "json_invalid" for item in items):
         return _validated_payload(_parse_json(body), request_model, max_applications)
     for item in items:  # the list's length is checked before its items
@@ -282,12 +512,32 @@ def _validated_records(
     raise ApiError.of_items(422, _validation_items(failure))
 
 
+def _add_middleware(
+    app: FastAPI, settings: ApiSettings, api_key: str | None, metrics: ApiMetrics
+) -> None:
+    # The first added runs innermost: errors are contained before the key is
+    # checked, metrics count every answer, and CORS headers go on all of them.
+    app.add_middleware(_ContainErrorsMiddleware)
+    if api_key is not None:
+        app.add_middleware(_ApiKeyMiddleware, api_key=api_key)
+    app.add_middleware(_MetricsMiddleware, metrics=metrics)
+    if settings.cors_allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+        )
+
+
 def create_app(
     settings: ApiSettings | None = None, champion: ScoringModel | None = None
 ) -> FastAPI:
     """The API. ``champion`` given: served as is; otherwise loaded from
     ``settings.model_path`` in the background at start-up."""
     settings = settings or ApiSettings()
+    # Read once at start-up: a missing or empty key file stops the app here.
+    api_key = settings.resolved_api_key()
     metrics = ApiMetrics(ENDPOINTS)
     request_model = build_request_model(settings.max_applications)
     state = _ServingState()
@@ -338,34 +588,25 @@ def create_app(
         "of loan applications, from the champion model.",
         lifespan=lifespan,
     )
-    app.add_middleware(_MetricsMiddleware, metrics=metrics)
+    _add_middleware(app, settings, api_key, metrics)
 
     @app.exception_handler(ApiError)
     async def answer_api_error(request: Request, error: ApiError) -> Response:
-        return _error_response(error.status, error.items)
-
-    @app.exception_handler(Exception)
-    async def answer_unexpected_error(request: Request, error: Exception) -> Response:
-        logger.exception("Unexpected error answering %s", request.url.path)
-        return _error_response(
-            500,
-            [
-                {
-                    "type": "internal_error",
-                    "loc": [],
-                    "msg": f"unexpected server error: {type(error).__name__}",
-                }
-            ],
-        )
+        return _error_response(error.status, error.items, close=error.close)
 
     @app.get("/health", summary="The process is alive")
     async def health() -> dict:
         return {"status": "alive"}
 
+    guarded = (401,) if api_key is not None else ()
+
     @app.get(
         "/ready",
         summary="The model is loaded and predictions can be served",
-        responses={503: {"description": "Still loading, or loading failed"}},
+        responses={
+            **_error_responses(*guarded),
+            503: {"description": "Still loading, or loading failed"},
+        },
     )
     async def ready() -> Response:
         if state.service is not None:
@@ -378,12 +619,24 @@ def create_app(
         status = "failed" if state.failure else "loading"
         return _json_response({"status": status, "detail": state.failure}, 503)
 
-    @app.get("/model", summary="The served champion", responses=_ERROR_RESPONSES)
+    @app.get(
+        "/model",
+        summary="The served champion",
+        responses=_error_responses(*guarded, 503),
+    )
     async def model() -> Response:
         service, _ = state.require_service()
-        return _json_response(_json_safe(service.model_card()))
+        card = service.model_card()
+        if api_key is None:  # every caller is anonymous: no training paths
+            card["data_source"] = _public_data_source(card["data_source"])
+        return _json_response(_json_safe(card))
 
-    @app.get("/metrics", summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        responses=_error_responses(*guarded),
+    )
     async def prometheus_metrics() -> Response:
         return Response(metrics.render(), media_type=metrics.content_type)
 
@@ -391,18 +644,21 @@ def create_app(
         "/predict",
         summary="Score applications",
         response_model=PredictResponse,
-        responses=_ERROR_RESPONSES,
+        responses=_error_responses(*guarded, 408, 413, 415, 422, 500, 503),
     )
     async def predict(request: Request) -> Response:
         _, batcher = state.require_service()
-        body = await _read_body(request, settings.max_body_bytes)
+        _check_json_content_type(request)
+        body = await _read_body(
+            request, settings.max_body_bytes, settings.body_timeout_seconds
+        )
         records = _validated_records(body, request_model, settings.max_applications)
         predictions = await batcher.score(records)
         metrics.observe_predictions(predictions)
         # Rust serialisation: the standard encoder took 10 ms for 1,000 answers.
         return Response(to_json({"predictions": predictions}), media_type=JSON)
 
-    app.openapi = lambda: _openapi_schema(app, request_model)
+    app.openapi = lambda: _openapi_schema(app, request_model, api_key is not None)
     return app
 
 

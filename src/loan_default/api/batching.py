@@ -8,6 +8,10 @@ interpreter lock with it) cost more than that. A large one runs in a worker thre
 which leaves the event loop free to answer meanwhile. Rows are
 scored independently, so a batch gives each application the same result as scoring
 it alone; requests sharing an applicant key are never put in the same batch.
+
+One request must never fail another: when scoring a batch raises, each of its
+requests is scored alone, so that only the request that causes the error receives
+it and every other gets the answer it would have had alone.
 """
 
 from __future__ import annotations
@@ -76,7 +80,6 @@ class MicroBatcher:
         return batch
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             if self._held_back:
                 first = self._held_back.pop(0)
@@ -87,19 +90,46 @@ class MicroBatcher:
             batch = self._next_batch(first)
             records = [record for items, _ in batch for record in items]
             try:
-                if len(records) <= self._inline_rows:
-                    results = self._score(records)
+                results = await self._score_rows(records)
+            except Exception as error:  # noqa: BLE001 - confined below
+                if len(batch) == 1:
+                    _settle(batch[0][1], error=error)
                 else:
-                    results = await loop.run_in_executor(
-                        self._executor, self._score, records
-                    )
-            except Exception as error:  # noqa: BLE001 - handed to every waiting request
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
+                    await self._score_alone(batch)
                 continue
             start = 0
             for items, future in batch:
-                if not future.done():  # the client may have gone away
-                    future.set_result(results[start : start + len(items)])
+                _settle(future, results[start : start + len(items)])
                 start += len(items)
+
+    async def _score_rows(self, records: Records) -> list[dict]:
+        if len(records) <= self._inline_rows:
+            return self._score(records)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._score, records)
+
+    async def _score_alone(self, batch: list[tuple[Records, asyncio.Future]]) -> None:
+        """Each request of a failed batch on its own: the error reaches only the
+        requests that raise it."""
+        for items, future in batch:
+            if future.done():  # the client has gone away
+                continue
+            try:
+                results = await self._score_rows(items)
+            except Exception as error:  # noqa: BLE001 - this request's own error
+                _settle(future, error=error)
+            else:
+                _settle(future, results)
+
+
+def _settle(
+    future: asyncio.Future,
+    results: list[dict] | None = None,
+    error: BaseException | None = None,
+) -> None:
+    if future.done():  # the client may have gone away
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(results)

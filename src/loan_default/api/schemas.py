@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    WithJsonSchema,
     create_model,
 )
 from pydantic_core import PydanticCustomError
@@ -26,6 +27,9 @@ from pydantic_core import PydanticCustomError
 from loan_default.schema import APPLICATION, TARGET, ColumnSpec
 
 INT64 = np.iinfo(np.int64)
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""The largest magnitude the model holds: XGBoost reads features as float32, and a
+larger value would fail the scoring of every request batched with it."""
 
 REQUEST_COLUMNS: tuple[ColumnSpec, ...] = tuple(
     spec for spec in APPLICATION.columns if spec.name != TARGET
@@ -56,6 +60,14 @@ def _range_with_sentinel(spec: ColumnSpec) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _json_range(spec: ColumnSpec, base: type, low: float, high: float) -> dict:
+    return {
+        "type": "integer" if base is int else "number",
+        "minimum": low if spec.minimum is None else spec.minimum,
+        "maximum": high if spec.maximum is None else spec.maximum,
+    }
+
+
 def _field_type(spec: ColumnSpec) -> Any:
     """The annotated type of one column: base type, constraints, nullability."""
     if spec.dtype == "string":
@@ -63,9 +75,13 @@ def _field_type(spec: ColumnSpec) -> Any:
         constraints: list[Any] = []
     else:
         base = int if spec.dtype == "int64" else float
-        # Whole numbers must also fit the int64 columns they are stored in.
-        low, high = (INT64.min, INT64.max) if base is int else (None, None)
-        bounds = {"ge": low, "le": high, "allow_inf_nan": False}
+        # Whole numbers must also fit the int64 columns they are stored in, and
+        # decimals the float32 the model reads them as.
+        low, high = (
+            (INT64.min, INT64.max) if base is int else (-FLOAT32_MAX, FLOAT32_MAX)
+        )
+        # Strict: a number is a JSON number; "500000" and true are refused.
+        bounds = {"ge": low, "le": high, "allow_inf_nan": False, "strict": True}
         if spec.sentinel is None:
             if spec.minimum is not None:
                 bounds["ge"] = spec.minimum
@@ -73,7 +89,16 @@ def _field_type(spec: ColumnSpec) -> Any:
                 bounds["le"] = spec.maximum
             constraints = [Field(**bounds)]
         else:
-            constraints = [Field(**bounds), _range_with_sentinel(spec)]
+            # Documented as the rule it checks: the schema's range, or the sentinel.
+            documented = WithJsonSchema(
+                {
+                    "anyOf": [
+                        _json_range(spec, base, low, high),
+                        {"const": spec.sentinel},
+                    ]
+                }
+            )
+            constraints = [Field(**bounds), _range_with_sentinel(spec), documented]
     annotated = Annotated[base, *constraints] if constraints else base
     return annotated if spec.required else annotated | None
 
@@ -136,6 +161,8 @@ class ErrorItem(BaseModel):
     type: str
     loc: list[str | int]
     msg: str
+    # The offending value, when it is a scalar; long text is cut to an excerpt.
+    input: str | int | float | bool | None = None
 
 
 class ErrorResponse(BaseModel):

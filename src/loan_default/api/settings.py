@@ -7,12 +7,21 @@ values as the command that started it.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, PositiveInt, ValidationError, field_validator
+from pydantic import (
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CHAMPION_DATASET_PATH = Path("data/06_models/champion/champion_model.pkl")
@@ -60,6 +69,15 @@ class ApiSettings(BaseSettings):
     # XGBoost threads for those larger batches (small ones use one: starting
     # threads costs more than a few rows): the cores this process may use.
     large_batch_threads: PositiveInt = Field(default_factory=usable_cores)
+    # A request body must arrive whole within this time, or the request is answered
+    # 408 and its connection closed: slow clients must not hold connections open.
+    body_timeout_seconds: PositiveFloat = 10.0
+    # When set, every endpoint but /health requires this key. A file (a mounted
+    # secret) keeps it out of the process environment; set one or the other.
+    api_key: SecretStr | None = None
+    api_key_file: Path | None = None
+    # Origins allowed to call the API from a browser; none: no CORS headers at all.
+    cors_allow_origins: list[str] = []
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -75,12 +93,44 @@ class ApiSettings(BaseSettings):
             raise ValueError("a boolean is not a whole number")
         return value
 
+    @field_validator("api_key", mode="after")
+    @classmethod
+    def _no_blank_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("an API key must not be blank")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source_of_key(self) -> ApiSettings:
+        if self.api_key is not None and self.api_key_file is not None:
+            raise ValueError("set api_key or api_key_file, not both")
+        return self
+
+    def resolved_api_key(self) -> str | None:
+        """The key clients must send, from the setting or its file; None: no key."""
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        if self.api_key_file is None:
+            return None
+        key = self.api_key_file.read_text(encoding="utf-8").strip()
+        if not key:
+            raise ValueError(f"the API key file {self.api_key_file} is empty")
+        return key
+
     def to_environment(self) -> dict[str, str]:
-        """The settings as environment variables, for worker processes."""
-        return {
-            ENVIRONMENT_PREFIX + name.upper(): str(getattr(self, name))
-            for name in type(self).model_fields
-        }
+        """The settings as environment variables, for worker processes; unset
+        optional settings are left out."""
+        environment = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, list):
+                value = json.dumps(value)
+            environment[ENVIRONMENT_PREFIX + name.upper()] = str(value)
+        return environment
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> ApiSettings:
@@ -95,11 +145,13 @@ class ApiSettings(BaseSettings):
         values: dict[str, object] = {}
         for name, field in cls.model_fields.items():
             variable = ENVIRONMENT_PREFIX + name.upper()
-            values[name] = (
-                environ[variable]
-                if variable in environ
-                else field.get_default(call_default_factory=True)
-            )
+            if variable not in environ:
+                values[name] = field.get_default(call_default_factory=True)
+            elif name == "cors_allow_origins":
+                # A list travels as JSON, as pydantic-settings reads it.
+                values[name] = json.loads(environ[variable])
+            else:
+                values[name] = environ[variable]
         return cls(**values)
 
 
@@ -109,11 +161,13 @@ def _describe(error: ValidationError) -> str:
     for problem in error.errors():
         name = str(problem["loc"][0]) if problem["loc"] else "?"
         field = ApiSettings.model_fields.get(name)
-        if field is not None and field.annotation is not Path:
+        if field is not None and field.annotation is int:
             expected = "expected a whole number >= 1"
         else:
             expected = problem["msg"]
         given = problem.get("input")
+        if name.startswith("api_key") and not name.endswith("file"):
+            given = "(hidden)"  # never print a secret, even a malformed one
         # A variable's "0" is shown as the 0 it means; other text as quoted text.
         if isinstance(given, str) and given.strip().lstrip("+-").isdigit():
             given = int(given)
