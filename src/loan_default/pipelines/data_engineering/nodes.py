@@ -7,6 +7,7 @@ scoring and the API); these nodes only adapt them to the catalog.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import pandas as pd
@@ -72,10 +73,37 @@ def validate_raw_data(
     )
 
 
+MIN_PER_CLASS_IN_PART = 2
+"""Defaults and non-defaults each of validation and test should expect at least: the
+second stratified split needs two of each class in the holdout, and a part without
+both classes has no AUC."""
+
+
+def minimum_per_class(split: dict[str, Any]) -> int:
+    """The fewest applicants of each class the stratified split can share out."""
+    smallest_part = min(split["validation_size"], split["test_size"])
+    return math.ceil(MIN_PER_CLASS_IN_PART / smallest_part)
+
+
+def check_class_counts(target: pd.Series, split: dict[str, Any]) -> None:
+    """Refuse a TARGET too thin to split, before scikit-learn fails cryptically."""
+    counts = target.value_counts()
+    minimum = minimum_per_class(split)
+    found = {label: int(counts.get(label, 0)) for label in (0, 1)}
+    if min(found.values()) < minimum:
+        raise ValueError(
+            f"column {TARGET}: {found[1]} default(s) (1) and {found[0]} non-default(s) "
+            f"(0) among {len(target)} applicants; a stratified train / validation / "
+            f"test split with validation_size {split['validation_size']} and "
+            f"test_size {split['test_size']} needs at least {minimum} of each class"
+        )
+
+
 def split_applicants(
     applicant_features: pd.DataFrame, split: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Stratified train / validation / test split of applicants by TARGET."""
+    check_class_counts(applicant_features[TARGET], split)
     holdout_size = split["validation_size"] + split["test_size"]
     train, holdout = train_test_split(
         applicant_features,
