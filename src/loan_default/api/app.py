@@ -196,6 +196,14 @@ async def _read_body(request: Request, max_bytes: int, timeout: float) -> bytes:
         async with asyncio.timeout(timeout):
             return await _read_chunks(request, max_bytes)
     except TimeoutError:
+        # One line per slow client: a flood of them must not flood the log.
+        client = request.client
+        logger.warning(
+            "Request body from %s to %s did not arrive within %g s: answered 408",
+            f"{client.host}:{client.port}" if client else "unknown",
+            request.url.path,
+            timeout,
+        )
         raise ApiError(
             408,
             "body_timeout",
