@@ -7,6 +7,7 @@ import copy
 import numpy as np
 import pandas as pd
 import pytest
+from kedro.io import DatasetError
 
 from loan_default.features import to_model_input
 from loan_default.pipelines.scoring.dataset import NewApplicationBatchDataset
@@ -65,6 +66,35 @@ def test_dataset_reads_a_delivered_file_with_its_checksum(tmp_path, raw_batch):
     assert loaded["source"]["kind"] == "file"
     assert loaded["source"]["rows"] == len(raw_batch)
     assert len(loaded["source"]["sha256"]) == 64
+
+
+@pytest.mark.parametrize(
+    ("spoil", "expected"),
+    [
+        (lambda text: text.replace(",", ";"), "the delimiter is not a comma"),
+        (
+            lambda text: text.replace("AMT_ANNUITY", "AMT_CREDIT", 1),
+            "column AMT_CREDIT: expected each column once in the header",
+        ),
+        (lambda text: text[: len(text) - 300], "the file ends mid-row"),
+        (
+            lambda text: text.replace("\n", "\n" + "9" * (2 << 20) + "\n", 1),
+            "line 2 is longer than 1,048,576 bytes",
+        ),
+    ],
+    ids=["semicolons", "repeated-header", "truncated", "huge-line"],
+)
+def test_dataset_refuses_a_broken_file_by_the_raw_files_rules(
+    tmp_path, raw_batch, spoil, expected
+):
+    path = tmp_path / "new_applications.csv"
+    path.write_text(spoil(raw_batch.to_csv(index=False)))
+    with pytest.raises(DatasetError) as raised:
+        NewApplicationBatchDataset(str(path)).load()
+    message = str(raised.value)
+    assert str(path) in message
+    assert expected in message
+    assert len(message) < 500
 
 
 def test_a_file_batch_is_used_as_delivered(raw_batch):

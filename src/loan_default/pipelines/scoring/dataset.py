@@ -1,8 +1,10 @@
 """The 01_raw batch of new applications: a file when one is delivered, else nothing.
 
 ``NewApplicationBatchDataset.load()`` never fails for a missing file: it says so, and
-the scoring pipeline then draws a synthetic batch from its parameters. Reading a bad
-file is an error naming the file; checking its values is validation's job.
+the scoring pipeline then draws a synthetic batch from its parameters. A delivered
+file is read by the raw files' own reader and refused on the same rules (lines over
+1 MB, another delimiter, repeated header names, a file that ends mid-row), with an
+error naming the file; checking its values is validation's job.
 """
 
 from __future__ import annotations
