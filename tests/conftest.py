@@ -13,7 +13,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
 from loan_default.features import FeatureTransformer, build_features
-from loan_default.model.scoring_model import ScoringModel, ScoringModelDataset
+from loan_default.model.artifact import ScoringModelDataset
+from loan_default.model.scoring_model import ScoringModel
 from loan_default.schema import TARGET
 from loan_default.synthetic import generate_loan_data
 from tests.project import project_parameters
@@ -87,8 +88,8 @@ def logistic_champion(raw_data) -> ScoringModel:
 @pytest.fixture(scope="session")
 def saved_champion(champion, tmp_path_factory) -> Path:
     """The versioned dataset folder, as ``kedro run`` leaves it."""
-    folder = tmp_path_factory.mktemp("models") / "champion_model.pkl"
-    ScoringModelDataset(
-        filepath=str(folder), backend="joblib", version=Version(None, None)
-    ).save(champion)
+    folder = tmp_path_factory.mktemp("models") / "champion_model"
+    ScoringModelDataset(filepath=str(folder), version=Version(None, None)).save(
+        champion
+    )
     return folder

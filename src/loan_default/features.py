@@ -16,6 +16,7 @@ import functools
 import itertools
 import math
 import re
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 
@@ -664,6 +665,9 @@ def _level_positions(levels: tuple[str, ...]) -> dict[str, int]:
     return {level: position for position, level in enumerate(levels)}
 
 
+_OUTPUT_INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 class FeatureTransformer(TransformerMixin, BaseEstimator):
     """Turns applicant features into an all-float64 matrix with no missing values.
 
@@ -748,6 +752,46 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
         self.feature_names_out_ = names
         return self
 
+    _STATE = (
+        "numeric_columns_",
+        "categorical_columns_",
+        "medians_",
+        "numeric_had_missing_",
+        "levels_",
+        "categorical_had_missing_",
+        "feature_names_out_",
+    )
+
+    def to_state(self) -> dict[str, object]:
+        """The parameters and what ``fit`` learnt, as plain JSON values: the saved
+        form of a fitted transformer (loading it runs no code)."""
+        check_is_fitted(self, "feature_names_out_")
+        return {
+            "parameters": self.get_params(),
+            "feature_names_in": [str(name) for name in self.feature_names_in_],
+            **{name: getattr(self, name) for name in self._STATE},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, object]) -> FeatureTransformer:
+        """The fitted transformer ``to_state`` describes."""
+        missing = [
+            key
+            for key in ("parameters", "feature_names_in", *cls._STATE)
+            if key not in state
+        ]
+        if missing:
+            raise ValueError(f"feature transformer state lacks {missing}")
+        transformer = cls(**state["parameters"])
+        for name in cls._STATE:
+            setattr(transformer, name, state[name])
+        transformer.medians_ = {k: float(v) for k, v in transformer.medians_.items()}
+        transformer.feature_names_in_ = np.asarray(
+            state["feature_names_in"], dtype=object
+        )
+        transformer.n_features_in_ = len(transformer.feature_names_in_)
+        return transformer
+
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         check_is_fitted(self, "feature_names_out_")
         return np.asarray(self.feature_names_out_, dtype=object)
@@ -771,11 +815,10 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
 
     @property
     def _output_index(self) -> pd.Index:
-        """The output columns as an Index, built once (not a parameter)."""
-        cached = self.__dict__.get("_output_index_cache")
+        """The output columns as an Index, built once per fitted transformer."""
+        cached = _OUTPUT_INDEX.get(self)
         if cached is None or len(cached) != len(self.feature_names_out_):
-            cached = pd.Index(self.feature_names_out_)
-            self.__dict__["_output_index_cache"] = cached
+            cached = _OUTPUT_INDEX[self] = pd.Index(self.feature_names_out_)
         return cached
 
     def transform_columns(self, columns: Columns) -> np.ndarray:

@@ -27,7 +27,7 @@ def serve_command(*arguments: str) -> list[str]:
 
 def test_refuses_to_start_without_a_champion(tmp_path):
     result = subprocess.run(
-        serve_command("--model-path", str(tmp_path / "champion_model.pkl")),
+        serve_command("--model-path", str(tmp_path / "champion_model")),
         capture_output=True,
         text=True,
         check=False,
@@ -46,20 +46,22 @@ def test_default_model_path_is_the_projects_champion_folder(tmp_path, capsys):
         assert main(["serve"]) == EXIT_NO_CHAMPION
     finally:
         os.chdir(previous)
-    assert "data/06_models/champion/champion_model.pkl" in capsys.readouterr().err
+    assert "data/06_models/champion/champion_model" in capsys.readouterr().err
 
 
-def test_the_newest_version_is_served(tmp_path):
+def test_the_newest_complete_version_is_served(tmp_path):
+    root = tmp_path / "champion_model"
     for version in ("2025-01-02T00.00.00.000Z", "2025-03-01T00.00.00.000Z"):
-        (tmp_path / version).mkdir()
-        (tmp_path / version / "champion_model.pkl").write_bytes(b"")
-    (tmp_path / "2025-09-09T00.00.00.000Z").mkdir()  # an unfinished save
-    newest = tmp_path / "2025-03-01T00.00.00.000Z" / "champion_model.pkl"
-    assert resolve_champion_file(tmp_path) == newest
+        (root / version / "champion_model").mkdir(parents=True)
+        (root / version / "champion_model" / "manifest.json").write_text("{}")
+    # An unfinished save: no manifest yet.
+    (root / "2025-09-09T00.00.00.000Z" / "champion_model").mkdir(parents=True)
+    newest = root / "2025-03-01T00.00.00.000Z" / "champion_model"
+    assert resolve_champion_file(root) == newest
     assert resolve_champion_file(newest.parent) == newest
     assert resolve_champion_file(newest) == newest
     with pytest.raises(ChampionNotFoundError, match="run `kedro run` first"):
-        resolve_champion_file(tmp_path / "2025-09-09T00.00.00.000Z")
+        resolve_champion_file(root / "2025-09-09T00.00.00.000Z")
 
 
 def test_a_bad_variable_stops_serve_with_its_name(monkeypatch, capsys):

@@ -9,15 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost
-from kedro.io import Version
 
 from loan_default.features import build_features
 from loan_default.model.calibration import PriorCorrectedClassifier
 from loan_default.model.explanations import model_contributions
 from loan_default.model.scoring_model import (
     SCORE_COLUMNS,
-    ScoringModel,
-    ScoringModelDataset,
     assign_risk_deciles,
     reason_columns,
     risk_decile_edges,
@@ -189,28 +186,3 @@ def test_contributions_check_the_feature_names(champion, applications, route):
         encoded = encoded.astype({encoded.columns[0]: "float32"})
     with pytest.raises(ValueError, match="feature_names mismatch"):
         model_contributions(champion.estimator, encoded)
-
-
-def test_dataset_round_trip_stamps_the_save_version(champion, applications, tmp_path):
-    version = "2030-01-02T03.04.05.678Z"
-    path = str(tmp_path / "champion_model.pkl")
-    ScoringModelDataset(
-        filepath=path, backend="joblib", version=Version(None, version)
-    ).save(champion)
-    assert (tmp_path / "champion_model.pkl" / version / "champion_model.pkl").exists()
-    loaded = ScoringModelDataset(
-        filepath=path, backend="joblib", version=Version(None, None)
-    ).load()
-    assert isinstance(loaded, ScoringModel)
-    assert loaded.model_version == version
-    assert champion.model_version == "test-version"  # the saved copy was stamped
-    expected = champion.score(applications).scores.assign(MODEL_VERSION=version)
-    pd.testing.assert_frame_equal(loaded.score(applications).scores, expected)
-
-
-def test_dataset_refuses_other_objects(tmp_path):
-    dataset = ScoringModelDataset(
-        filepath=str(tmp_path / "model.pkl"), backend="joblib"
-    )
-    with pytest.raises(Exception, match="holds a ScoringModel; got dict"):
-        dataset.save({"not": "a model"})

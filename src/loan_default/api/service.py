@@ -12,10 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import joblib
-
 from loan_default.api.schemas import REQUEST_COLUMNS
 from loan_default.api.settings import ApiSettings, resolve_champion_file
+from loan_default.model.artifact import load_scoring_model
 from loan_default.model.scoring_model import (
     DECISION,
     PROBABILITY,
@@ -107,10 +106,4 @@ class PredictionService:
 
 def load_champion(model_path: Path) -> ScoringModel:
     """The champion saved at ``model_path`` (see ``resolve_champion_file``)."""
-    path = resolve_champion_file(model_path)
-    champion = joblib.load(path)
-    if not isinstance(champion, ScoringModel):
-        raise TypeError(
-            f"{path}: expected a saved ScoringModel, found a {type(champion).__name__}"
-        )
-    return champion
+    return load_scoring_model(resolve_champion_file(model_path))

@@ -24,11 +24,11 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-CHAMPION_DATASET_PATH = Path("data/06_models/champion/champion_model.pkl")
+from loan_default.model.artifact import newest_complete_version
+
+CHAMPION_DATASET_PATH = Path("data/06_models/champion/champion_model")
 """Where ``kedro run`` saves the champion, one folder per version (catalog entry
 ``champion_model``), relative to the project root."""
-
-CHAMPION_FILE_NAME = CHAMPION_DATASET_PATH.name
 
 ENVIRONMENT_PREFIX = "LOAN_DEFAULT_API_"
 
@@ -179,31 +179,11 @@ def _describe(error: ValidationError) -> str:
 
 
 def resolve_champion_file(model_path: Path) -> Path:
-    """The champion file ``model_path`` designates.
-
-    ``model_path`` is the file itself, one version folder holding it, or the
-    versioned dataset folder (``data/06_models/champion/champion_model.pkl``), in
-    which case the newest version is taken: Kedro's version names are timestamps
-    that sort in time order.
-    """
-    path = Path(model_path)
-    if path.is_file():
-        return path
-    if (path / CHAMPION_FILE_NAME).is_file():
-        return path / CHAMPION_FILE_NAME
-    versions = (
-        sorted(
-            folder / CHAMPION_FILE_NAME
-            for folder in path.iterdir()
-            if (folder / CHAMPION_FILE_NAME).is_file()
-        )
-        if path.is_dir()
-        else []
-    )
-    if not versions:
-        raise ChampionNotFoundError(
-            f"no trained champion model at {path} (expected a {CHAMPION_FILE_NAME} "
-            "file, or version folders holding one): run `kedro run` first to train "
-            "and save the champion, or pass --model-path"
-        )
-    return versions[-1]
+    """The saved champion folder ``model_path`` designates: the folder itself, one
+    version folder holding it, or the versioned dataset folder
+    (``data/06_models/champion/champion_model``), whose newest *complete* version is
+    taken (a model folder appears only once its manifest is written)."""
+    try:
+        return newest_complete_version(Path(model_path))
+    except FileNotFoundError as error:
+        raise ChampionNotFoundError(str(error)) from None

@@ -8,8 +8,9 @@ an estimator with the wrong preprocessing or threshold: the feature parameters
 threshold and the risk-decile edges. Modelling fits the parts; evaluation, batch
 scoring and the API call this object, and nothing else scores.
 
-``ScoringModelDataset`` saves it and writes the run's version string into its
-metadata, so that every score carries the version of the file that made it.
+``artifact.ScoringModelDataset`` saves it as files that load without running code,
+and writes the run's version into its metadata, so that every score carries the
+version of the files that made it.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xgboost
-from kedro.io.core import generate_timestamp
-from kedro_datasets.pickle import PickleDataset
 
 from loan_default.features import (
     Columns,
@@ -342,22 +341,3 @@ def reason_columns(reason_codes: list[list[dict[str, Any]]], top: int) -> pd.Dat
             for rank in range(top)
         }
     )
-
-
-class ScoringModelDataset(PickleDataset):
-    """``PickleDataset`` for a ``ScoringModel`` that stamps the run's version on save.
-
-    With ``versioned: true`` the version is the folder the file is saved in (the
-    run's timestamp), so a score's ``MODEL_VERSION`` names the exact file that made
-    it. Unversioned, a fresh timestamp is used.
-    """
-
-    def save(self, data: ScoringModel) -> None:
-        if not isinstance(data, ScoringModel):
-            raise TypeError(
-                f"{self._filepath} holds a ScoringModel; got {type(data).__name__}"
-            )
-        version = self.resolve_save_version() or generate_timestamp()
-        # The unwrapped parent save: this method is already wrapped by Kedro's
-        # versioning, and wrapping twice would resolve the version twice.
-        PickleDataset.save.__wrapped__(self, data.with_metadata(model_version=version))
