@@ -18,7 +18,7 @@ the server's CPU time per request: a figure that other work barely moves. The
 client is a few lines of asyncio on keep-alive connections, not an HTTP library,
 whose own CPU per request would be counted against the server on a small machine.
 
-    python benchmarks/api.py [--model-path data/06_models/champion/champion_model.pkl]
+    python benchmarks/api.py [--model-path data/06_models/champion/champion_model]
         [--clients 8] [--single-requests 2000] [--duration 10] [--workers 1]
 """
 

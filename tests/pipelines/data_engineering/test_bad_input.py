@@ -16,7 +16,7 @@ from tests.tables import valid_table
 EARLIER_OUTPUTS = {
     "data/02_intermediate/application.parquet": b"earlier validated table",
     "data/05_model_input/train.parquet": b"earlier model input",
-    "data/06_models/feature_transformer.pkl/2026-01-01T00.00.00.000Z/feature_transformer.pkl": b"earlier transformer",
+    "data/06_models/feature_transformer.json/2026-01-01T00.00.00.000Z/feature_transformer.json": b"earlier transformer",
 }
 
 
