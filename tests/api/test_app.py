@@ -102,7 +102,7 @@ def _only_error(response) -> dict:
         ("AMT_CREDIT", 1e39, "less_than_equal", "less than or equal"),
         ("OWN_CAR_AGE", 1e39, "less_than_equal", "less than or equal to 3402"),
         ("DAYS_REGISTRATION", -1e39, "greater_than_equal", "equal to -3402"),
-        ("CNT_CHILDREN", 1.5, "int_type", "valid integer"),
+        ("CNT_CHILDREN", 1.5, "int_from_float", "fractional part"),
         ("CNT_CHILDREN", "2", "int_type", "valid integer"),
         ("FLAG_MOBIL", True, "int_type", "valid integer"),
         ("SK_ID_CURR", False, "int_type", "valid integer"),

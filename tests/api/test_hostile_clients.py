@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -46,18 +47,23 @@ class Server:
         return self.log.read_text(errors="replace").splitlines()
 
 
-@pytest.fixture(scope="module")
-def server(saved_champion, tmp_path_factory) -> Iterator[Server]:
+@contextmanager
+def running_server(
+    champion_folder: Path, log: Path, **variables: str
+) -> Iterator[Server]:
+    """`loan-default-api serve` on a free port, with LOAN_DEFAULT_API_* variables."""
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
     environment = {
         **os.environ,
-        "LOAN_DEFAULT_API_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT_SECONDS),
+        **{
+            f"LOAN_DEFAULT_API_{name.upper()}": value
+            for name, value in variables.items()
+        },
     }
     with log.open("wb") as output:
         process = subprocess.Popen(
             serve_command(
-                "--port", str(port), "--model-path", str(saved_champion),
+                "--port", str(port), "--model-path", str(champion_folder),
                 "--log-level", "warning",
             ),
             stdout=output,
@@ -66,19 +72,29 @@ def server(saved_champion, tmp_path_factory) -> Iterator[Server]:
         )  # fmt: skip
     running = Server(process, port, log)
     try:
-        _wait_until_ready(running)
+        _wait_until_ready(running, variables.get("api_key"))
         yield running
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
-def _wait_until_ready(server: Server, timeout: float = 120) -> None:
+@pytest.fixture(scope="module")
+def server(saved_champion, tmp_path_factory) -> Iterator[Server]:
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    timeout = str(BODY_TIMEOUT_SECONDS)
+    with running_server(saved_champion, log, body_timeout_seconds=timeout) as running:
+        yield running
+
+
+def _wait_until_ready(server: Server, key: str | None, timeout: float = 120) -> None:
+    headers = {"X-API-Key": key} if key else None
     deadline = time.monotonic() + timeout
     while True:
         assert server.process.poll() is None, server.log.read_text()
         try:
-            if httpx.get(f"{server.url}/ready", timeout=2).status_code == 200:
+            ready = httpx.get(f"{server.url}/ready", timeout=2, headers=headers)
+            if ready.status_code == 200:
                 return
         except httpx.TransportError:
             pass

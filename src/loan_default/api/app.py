@@ -22,7 +22,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 from pydantic_core import to_json
 from starlette.datastructures import Headers
@@ -360,12 +360,16 @@ def _internal_error_item(error: BaseException) -> dict:
     }
 
 
-def _presented_key(headers: Headers) -> str | None:
-    authorization = headers.get("authorization", "")
-    scheme, _, credentials = authorization.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()
-    return headers.get("x-api-key")
+def _presented_keys(headers: Headers) -> list[str]:
+    """Every credential sent: an Authorization header (which must be a Bearer
+    token) and an X-API-Key header each count."""
+    keys = []
+    if "authorization" in headers:
+        scheme, _, token = headers["authorization"].partition(" ")
+        keys.append(token.strip() if scheme.lower() == "bearer" else "")
+    if "x-api-key" in headers:
+        keys.append(headers["x-api-key"])
+    return keys
 
 
 class _ApiKeyMiddleware:
@@ -379,12 +383,15 @@ class _ApiKeyMiddleware:
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
             await self.app(scope, receive, send)
             return
-        presented = _presented_key(Headers(scope=scope))
+        presented = _presented_keys(Headers(scope=scope))
         # Constant time: the comparison must not tell how much of a guess matched.
-        if presented is not None and hmac.compare_digest(presented.encode(), self._key):
+        # Every credential sent must be right: a wrong one is never outvoted.
+        if presented and all(
+            hmac.compare_digest(key.encode(), self._key) for key in presented
+        ):
             await self.app(scope, receive, send)
             return
-        reason = "missing" if presented is None else "wrong"
+        reason = "wrong" if presented else "missing"
         await _send_error(
             send,
             401,
@@ -457,6 +464,9 @@ def _openapi_schema(app: FastAPI, request_model: type, key_required: bool) -> di
                 }
             },
         }
+        # Prometheus' text format, whatever FastAPI's default response class says.
+        metrics_answer = schema["paths"]["/metrics"]["get"]["responses"]["200"]
+        metrics_answer["content"] = {"text/plain": {"schema": {"type": "string"}}}
         if key_required:
             _require_key_in_schema(schema)
         app.openapi_schema = schema
@@ -642,7 +652,6 @@ def create_app(
     @app.get(
         "/metrics",
         summary="Prometheus metrics",
-        response_class=PlainTextResponse,
         responses=_error_responses(*guarded),
     )
     async def prometheus_metrics() -> Response:

@@ -17,6 +17,7 @@ import pandas as pd
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     WithJsonSchema,
@@ -60,6 +61,16 @@ def _range_with_sentinel(spec: ColumnSpec) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _json_number(value: Any) -> Any:
+    """Lets JSON numbers and null through: lax integer parsing would read "5" and
+    true as 5 and 1."""
+    if value is None or (
+        isinstance(value, int | float) and not isinstance(value, bool)
+    ):
+        return value
+    raise PydanticCustomError("int_type", "Input should be a valid integer")
+
+
 def _json_range(spec: ColumnSpec, base: type, low: float, high: float) -> dict:
     return {
         "type": "integer" if base is int else "number",
@@ -80,14 +91,18 @@ def _field_type(spec: ColumnSpec) -> Any:
         low, high = (
             (INT64.min, INT64.max) if base is int else (-FLOAT32_MAX, FLOAT32_MAX)
         )
-        # Strict: a number is a JSON number; "500000" and true are refused.
-        bounds = {"ge": low, "le": high, "allow_inf_nan": False, "strict": True}
+        # A number must be a JSON number: "500000" and true are refused. Decimals
+        # are strict; whole numbers also take 5.0, an integer to JSON Schema.
+        bounds = {"ge": low, "le": high, "allow_inf_nan": False}
+        if base is float:
+            bounds["strict"] = True
+        numbers_only = [BeforeValidator(_json_number)] if base is int else []
         if spec.sentinel is None:
             if spec.minimum is not None:
                 bounds["ge"] = spec.minimum
             if spec.maximum is not None:
                 bounds["le"] = spec.maximum
-            constraints = [Field(**bounds)]
+            constraints = [Field(**bounds), *numbers_only]
         else:
             # Documented as the rule it checks: the schema's range, or the sentinel.
             documented = WithJsonSchema(
@@ -98,7 +113,12 @@ def _field_type(spec: ColumnSpec) -> Any:
                     ]
                 }
             )
-            constraints = [Field(**bounds), _range_with_sentinel(spec), documented]
+            constraints = [
+                Field(**bounds),
+                *numbers_only,
+                _range_with_sentinel(spec),
+                documented,
+            ]
     annotated = Annotated[base, *constraints] if constraints else base
     return annotated if spec.required else annotated | None
 
