@@ -5,7 +5,12 @@ champion, waits for /ready, then measures, with bounded request counts:
 
 1. one application per request, ``--clients`` concurrent clients: p50 / p90 / p99;
 2. one request of ``--batch-size`` applications, sent one at a time: median / p90;
-3. a mixed load for ``--duration`` seconds: requests, throughput and errors.
+3. a mixed load for ``--duration`` seconds: requests, throughput and errors;
+4. with ``--poison-every N``, the same load with every N-th request a hostile one
+   (a value beyond float32, a number sent as text, a boolean, an id beyond int64,
+   1,000 levels of nesting, a 100 KB string, a body not sent as JSON): errors on
+   valid requests (must be 0) and the p50 / p99 of valid requests, reported
+   separately from the hostile requests' answers (must all be 4xx).
 
 Targets: single p50 < 10 ms and p99 < 30 ms with 8 clients; 1,000 applications
 < 150 ms; no error under load. The client shares the machine with the server: on
@@ -20,6 +25,7 @@ whose own CPU per request would be counted against the server on a small machine
 
     python benchmarks/api.py [--model-path data/06_models/champion/champion_model]
         [--clients 8] [--single-requests 2000] [--duration 10] [--workers 1]
+        [--poison-every 5]
 """
 
 from __future__ import annotations
@@ -232,8 +238,94 @@ async def run_clients(
     return latencies, errors
 
 
+def poisoned_requests(port: int) -> list[bytes]:
+    """Hostile requests the API must refuse without disturbing any other."""
+    bodies = [
+        b'{"applications": [{"SK_ID_CURR": 900001, "AMT_CREDIT": 1e39}]}',
+        b'{"applications": [{"SK_ID_CURR": 900002, "AMT_CREDIT": "500000"}]}',
+        b'{"applications": [{"SK_ID_CURR": 900003, "FLAG_MOBIL": true}]}',
+        b'{"applications": [{"SK_ID_CURR": 18446744073709551616}]}',
+        b'{"applications": ' + b"[" * 1_000 + b"]" * 1_000 + b"}",
+        b'{"applications": [{"SK_ID_CURR": 900004, "CODE_GENDER": "'
+        + b"x" * 100_000
+        + b'"}]}',
+    ]
+    as_text = prepared_request(port, bodies[0]).replace(
+        b"Content-Type: application/json", b"Content-Type: text/plain"
+    )
+    return [*(prepared_request(port, body) for body in bodies), as_text]
+
+
+async def run_poisoned_load(
+    port: int, bodies: list[bytes], clients: int, poison_every: int, deadline: float
+) -> tuple[list[float], int, dict[str, int]]:
+    """Like ``run_clients`` with every ``poison_every``-th request a hostile one:
+    latencies and errors of the valid requests, and the hostile ones' answers."""
+    requests = [prepared_request(port, body) for body in bodies]
+    hostile = poisoned_requests(port)
+    latencies: list[float] = []
+    errors = 0
+    answers: dict[str, int] = {}
+
+    async def client(number: int) -> None:
+        nonlocal errors
+        connection = await Connection.open(port)
+        sent = 0
+        try:
+            while time.monotonic() < deadline:
+                sent += 1
+                poisoned = sent % poison_every == 0
+                if poisoned:
+                    request = hostile[(number + sent) % len(hostile)]
+                else:
+                    request = requests[(number + sent * clients) % len(requests)]
+                started = time.perf_counter()
+                try:
+                    status = str(await connection.post(request))
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    status = "connection error"
+                elapsed = time.perf_counter() - started
+                if poisoned or status == "connection error":
+                    # A refused body may close its connection: start a new one.
+                    connection.close()
+                    connection = await Connection.open(port)
+                if poisoned:
+                    answers[status] = answers.get(status, 0) + 1
+                else:
+                    latencies.append(elapsed)
+                    errors += status != "200"
+        finally:
+            connection.close()
+
+    await asyncio.gather(*(client(number) for number in range(clients)))
+    return latencies, errors, answers
+
+
 def body_of(records: list[dict]) -> bytes:
     return json.dumps({"applications": records}).encode()
+
+
+def report_poisoned_load(
+    port: int, bodies: list[bytes], arguments: argparse.Namespace, sharing: str
+) -> None:
+    started = time.monotonic()
+    latencies, errors, answers = asyncio.run(
+        run_poisoned_load(
+            port,
+            bodies,
+            arguments.clients,
+            arguments.poison_every,
+            started + arguments.duration,
+        )
+    )
+    elapsed = time.monotonic() - started
+    hostile = ", ".join(f"{count} x {status}" for status, count in answers.items())
+    print(
+        f"poisoned load for {elapsed:.0f} s, every {arguments.poison_every}th "
+        f"request hostile ({sharing}): valid requests {percentiles(latencies)}, "
+        f"{errors} errors on valid requests; hostile requests answered "
+        f"{hostile}"
+    )
 
 
 def main() -> None:
@@ -246,6 +338,12 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--poison-every",
+        type=int,
+        default=0,
+        help="also run the load with every N-th request a hostile one (0: not)",
+    )
     parser.add_argument(
         "--no-pin",
         action="store_true",
@@ -317,6 +415,8 @@ def main() -> None:
             f"({len(latencies) / elapsed:.0f}/s), {errors} errors; "
             f"{percentiles(latencies)}"
         )
+        if arguments.poison_every > 0:
+            report_poisoned_load(port, mixed, arguments, sharing)
         print(f"after the runs: {load_average()}")
     finally:
         server.terminate()
