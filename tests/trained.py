@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from kedro.config import OmegaConfigLoader
@@ -52,30 +54,56 @@ def versions(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
 
 
+@dataclass
+class BackgroundRun:
+    """A ``kedro run`` started in the background; its output goes to two files.
+
+    Files, not pipes: a run whose pipe nobody reads would block on its own logging.
+    """
+
+    process: subprocess.Popen
+    stdout_path: Path
+    stderr_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def result(self, timeout: float = 600) -> subprocess.CompletedProcess:
+        self.process.wait(timeout=timeout)
+        return subprocess.CompletedProcess(
+            self.process.args,
+            self.process.returncode,
+            self.stdout_path.read_text(),
+            self.stderr_path.read_text(),
+        )
+
+
 def start_kedro_run(
     project: Path, *arguments: str, env: dict[str, str] | None = None
-) -> subprocess.Popen:
-    """``kedro run`` started in the background, its output captured."""
+) -> BackgroundRun:
+    """``kedro run <arguments>`` in ``project``, started, not waited for."""
     kedro = Path(sys.executable).with_name("kedro")
-    return subprocess.Popen(
-        [str(kedro), "run", *arguments],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={
-            **os.environ,
-            "KEDRO_DISABLE_TELEMETRY": "1",
-            "COLUMNS": "200",
-            **(env or {}),
-        },
-    )
+    logs = Path(tempfile.mkdtemp(prefix="kedro-run-", dir=project.parent))
+    stdout_path, stderr_path = logs / "stdout", logs / "stderr"
+    with stdout_path.open("w") as stdout, stderr_path.open("w") as stderr:
+        process = subprocess.Popen(
+            [str(kedro), "run", *arguments],
+            cwd=project,
+            stdout=stdout,
+            stderr=stderr,
+            env={
+                **os.environ,
+                "KEDRO_DISABLE_TELEMETRY": "1",
+                "COLUMNS": "200",
+                **(env or {}),
+            },
+        )
+    return BackgroundRun(process, stdout_path, stderr_path)
 
 
 def run_with(
     project: Path, env: dict[str, str], *arguments: str
 ) -> subprocess.CompletedProcess:
     """``kedro run`` with extra environment variables, waited for."""
-    process = start_kedro_run(project, *arguments, env=env)
-    stdout, stderr = process.communicate(timeout=600)
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    return start_kedro_run(project, *arguments, env=env).result()
