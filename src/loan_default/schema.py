@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 DAYS_EMPLOYED_SENTINEL = 365243
 """The value the real data uses for "not employed" (pensioners and unemployed)."""
 
@@ -24,6 +26,17 @@ AMOUNT_MAXIMUM = 1e9
 """The largest money amount accepted: a billion, 8 times the largest income and 140
 times the largest credit in the real files. Beyond it a value is a typing or export
 error, and sums and ratios of amounts stay far inside the float32 range models read."""
+
+DAYS_MINIMUM = -36_525
+"""Day counts go back at most a hundred years before the application."""
+COUNT_MAXIMUM = 10_000
+"""People, enquiries and years counted per applicant stay far below this; the
+bound only refuses values no record can hold (the real data's largest is 348)."""
+
+FLOAT32_MAXIMUM = float(np.finfo(np.float32).max)
+"""Every number must fit float32: the models read their input as float32."""
+INT64 = np.iinfo(np.int64)
+"""Whole-number columns (ids, counts) are int64."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +114,7 @@ APPLICATION = TableSchema(
             ColumnSpec("CODE_GENDER", "string", categories=("F", "M", "XNA")),
             ColumnSpec("FLAG_OWN_CAR", "string", categories=("N", "Y")),
             ColumnSpec("FLAG_OWN_REALTY", "string", categories=("N", "Y")),
-            ColumnSpec("CNT_CHILDREN", "int64", minimum=0),
+            ColumnSpec("CNT_CHILDREN", "int64", minimum=0, maximum=COUNT_MAXIMUM),
             ColumnSpec(
                 "AMT_INCOME_TOTAL", "float64", minimum=0, maximum=AMOUNT_MAXIMUM
             ),
@@ -171,13 +184,17 @@ APPLICATION = TableSchema(
                 ),
             ),
             ColumnSpec("REGION_POPULATION_RELATIVE", "float64", minimum=0, maximum=1),
-            ColumnSpec("DAYS_BIRTH", "int64", maximum=0),
+            ColumnSpec("DAYS_BIRTH", "int64", minimum=DAYS_MINIMUM, maximum=0),
             ColumnSpec(
-                "DAYS_EMPLOYED", "int64", maximum=0, sentinel=DAYS_EMPLOYED_SENTINEL
+                "DAYS_EMPLOYED",
+                "int64",
+                minimum=DAYS_MINIMUM,
+                maximum=0,
+                sentinel=DAYS_EMPLOYED_SENTINEL,
             ),
-            ColumnSpec("DAYS_REGISTRATION", "float64", maximum=0),
-            ColumnSpec("DAYS_ID_PUBLISH", "int64", maximum=0),
-            ColumnSpec("OWN_CAR_AGE", "float64", minimum=0),
+            ColumnSpec("DAYS_REGISTRATION", "float64", minimum=DAYS_MINIMUM, maximum=0),
+            ColumnSpec("DAYS_ID_PUBLISH", "int64", minimum=DAYS_MINIMUM, maximum=0),
+            ColumnSpec("OWN_CAR_AGE", "float64", minimum=0, maximum=COUNT_MAXIMUM),
             ColumnSpec("FLAG_MOBIL", "int64", minimum=0, maximum=1),
             ColumnSpec("FLAG_EMP_PHONE", "int64", minimum=0, maximum=1),
             ColumnSpec("FLAG_WORK_PHONE", "int64", minimum=0, maximum=1),
@@ -208,7 +225,7 @@ APPLICATION = TableSchema(
                     "Waiters/barmen staff",
                 ),
             ),
-            ColumnSpec("CNT_FAM_MEMBERS", "float64", minimum=1),
+            ColumnSpec("CNT_FAM_MEMBERS", "float64", minimum=1, maximum=COUNT_MAXIMUM),
             ColumnSpec("REGION_RATING_CLIENT", "int64", minimum=1, maximum=3),
             ColumnSpec("REGION_RATING_CLIENT_W_CITY", "int64", minimum=1, maximum=3),
             ColumnSpec(
@@ -370,11 +387,21 @@ APPLICATION = TableSchema(
                 ),
             ),
             ColumnSpec("EMERGENCYSTATE_MODE", "string", categories=("No", "Yes")),
-            ColumnSpec("OBS_30_CNT_SOCIAL_CIRCLE", "float64", minimum=0),
-            ColumnSpec("DEF_30_CNT_SOCIAL_CIRCLE", "float64", minimum=0),
-            ColumnSpec("OBS_60_CNT_SOCIAL_CIRCLE", "float64", minimum=0),
-            ColumnSpec("DEF_60_CNT_SOCIAL_CIRCLE", "float64", minimum=0),
-            ColumnSpec("DAYS_LAST_PHONE_CHANGE", "float64", maximum=0),
+            ColumnSpec(
+                "OBS_30_CNT_SOCIAL_CIRCLE", "float64", minimum=0, maximum=COUNT_MAXIMUM
+            ),
+            ColumnSpec(
+                "DEF_30_CNT_SOCIAL_CIRCLE", "float64", minimum=0, maximum=COUNT_MAXIMUM
+            ),
+            ColumnSpec(
+                "OBS_60_CNT_SOCIAL_CIRCLE", "float64", minimum=0, maximum=COUNT_MAXIMUM
+            ),
+            ColumnSpec(
+                "DEF_60_CNT_SOCIAL_CIRCLE", "float64", minimum=0, maximum=COUNT_MAXIMUM
+            ),
+            ColumnSpec(
+                "DAYS_LAST_PHONE_CHANGE", "float64", minimum=DAYS_MINIMUM, maximum=0
+            ),
             ColumnSpec("FLAG_DOCUMENT_2", "int64", minimum=0, maximum=1),
             ColumnSpec("FLAG_DOCUMENT_3", "int64", minimum=0, maximum=1),
             ColumnSpec("FLAG_DOCUMENT_4", "int64", minimum=0, maximum=1),
@@ -395,12 +422,33 @@ APPLICATION = TableSchema(
             ColumnSpec("FLAG_DOCUMENT_19", "int64", minimum=0, maximum=1),
             ColumnSpec("FLAG_DOCUMENT_20", "int64", minimum=0, maximum=1),
             ColumnSpec("FLAG_DOCUMENT_21", "int64", minimum=0, maximum=1),
-            ColumnSpec("AMT_REQ_CREDIT_BUREAU_HOUR", "float64", minimum=0),
-            ColumnSpec("AMT_REQ_CREDIT_BUREAU_DAY", "float64", minimum=0),
-            ColumnSpec("AMT_REQ_CREDIT_BUREAU_WEEK", "float64", minimum=0),
-            ColumnSpec("AMT_REQ_CREDIT_BUREAU_MON", "float64", minimum=0),
-            ColumnSpec("AMT_REQ_CREDIT_BUREAU_QRT", "float64", minimum=0),
-            ColumnSpec("AMT_REQ_CREDIT_BUREAU_YEAR", "float64", minimum=0),
+            ColumnSpec(
+                "AMT_REQ_CREDIT_BUREAU_HOUR",
+                "float64",
+                minimum=0,
+                maximum=COUNT_MAXIMUM,
+            ),
+            ColumnSpec(
+                "AMT_REQ_CREDIT_BUREAU_DAY", "float64", minimum=0, maximum=COUNT_MAXIMUM
+            ),
+            ColumnSpec(
+                "AMT_REQ_CREDIT_BUREAU_WEEK",
+                "float64",
+                minimum=0,
+                maximum=COUNT_MAXIMUM,
+            ),
+            ColumnSpec(
+                "AMT_REQ_CREDIT_BUREAU_MON", "float64", minimum=0, maximum=COUNT_MAXIMUM
+            ),
+            ColumnSpec(
+                "AMT_REQ_CREDIT_BUREAU_QRT", "float64", minimum=0, maximum=COUNT_MAXIMUM
+            ),
+            ColumnSpec(
+                "AMT_REQ_CREDIT_BUREAU_YEAR",
+                "float64",
+                minimum=0,
+                maximum=COUNT_MAXIMUM,
+            ),
         ],
         required={"SK_ID_CURR", "TARGET"},
     ),

@@ -14,17 +14,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from loan_default.schema import TARGET, ColumnSpec, TableSchema
+from loan_default.schema import (
+    FLOAT32_MAXIMUM,
+    INT64,
+    TARGET,
+    ColumnSpec,
+    TableSchema,
+)
 
 logger = logging.getLogger(__name__)
 
 EXCERPT_CHARACTERS = 80
 """How much of a value or name a message quotes; a hostile cell can be megabytes."""
 
-FLOAT32_MAXIMUM = float(np.finfo(np.float32).max)
-"""Models read float32: a larger number (or an infinity) would crash training."""
-
-_INT64 = np.iinfo(np.int64)
 # Floats at or beyond 2**63 do not fit int64; converting them would wrap.
 _INT64_FLOAT_LIMIT = 2.0**63
 
@@ -142,7 +144,7 @@ def _range_violations(
 
 def _representable_rule(spec: ColumnSpec) -> str:
     if spec.dtype == "int64":
-        return f"expected a whole number within int64 ({_INT64.min} to {_INT64.max})"
+        return f"expected a whole number within int64 ({INT64.min} to {INT64.max})"
     return (
         f"expected a number within the float32 range the models read "
         f"(-{FLOAT32_MAXIMUM:.4g} to {FLOAT32_MAXIMUM:.4g})"
@@ -158,7 +160,7 @@ def _unrepresentable(
     if pd.api.types.is_signed_integer_dtype(original):
         return pd.Series(False, index=numbers.index)  # the reader kept them as int64
     if pd.api.types.is_unsigned_integer_dtype(original):
-        return original > _INT64.max
+        return original > INT64.max
     return (numbers >= _INT64_FLOAT_LIMIT) | (numbers < -_INT64_FLOAT_LIMIT)
 
 

@@ -100,8 +100,10 @@ def _only_error(response) -> dict:
         ("AMT_CREDIT", True, "float_type", "valid number"),
         # Beyond float32, which the model reads: refused, not scored.
         ("AMT_CREDIT", 1e39, "less_than_equal", "less than or equal"),
-        ("OWN_CAR_AGE", 1e39, "less_than_equal", "less than or equal to 3402"),
-        ("DAYS_REGISTRATION", -1e39, "greater_than_equal", "equal to -3402"),
+        ("OWN_CAR_AGE", 1e39, "less_than_equal", "less than or equal to 10000"),
+        ("DAYS_REGISTRATION", -1e39, "greater_than_equal", "equal to -36525"),
+        # SK_ID_CURR's only bound above is int64's.
+        ("SK_ID_CURR", 2**63, "less_than_equal", "less than or equal to 9223"),
         ("CNT_CHILDREN", 1.5, "int_from_float", "fractional part"),
         ("CNT_CHILDREN", "2", "int_type", "valid integer"),
         ("FLAG_MOBIL", True, "int_type", "valid integer"),

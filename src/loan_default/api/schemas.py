@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import numpy as np
 import pandas as pd
 from pydantic import (
     AfterValidator,
@@ -25,12 +24,17 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from loan_default.schema import APPLICATION, TARGET, ColumnSpec
+from loan_default.schema import (
+    APPLICATION,
+    FLOAT32_MAXIMUM,
+    INT64,
+    TARGET,
+    ColumnSpec,
+)
 
-INT64 = np.iinfo(np.int64)
-FLOAT32_MAX = float(np.finfo(np.float32).max)
-"""The largest magnitude the model holds: XGBoost reads features as float32, and a
-larger value would fail the scoring of every request batched with it."""
+# The largest magnitude the model holds (schema.FLOAT32_MAXIMUM): a larger value
+# would fail the scoring of every request batched with it.
+FLOAT32_MAX = FLOAT32_MAXIMUM
 
 REQUEST_COLUMNS: tuple[ColumnSpec, ...] = tuple(
     spec for spec in APPLICATION.columns if spec.name != TARGET
