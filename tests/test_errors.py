@@ -92,3 +92,20 @@ def test_missing_inputs_print_one_paragraph(tmp_path):
     paragraph = error_paragraph(result.stderr)
     assert len(paragraph) <= MAX_ERROR_LINES
     assert paragraph[0].startswith("Error: MissingInputsError: ")
+
+
+@pytest.mark.slow
+def test_a_bad_algorithm_block_prints_one_paragraph(tmp_path):
+    result = kedro_run(
+        make_project_copy(tmp_path),
+        "--pipelines",
+        "modelling",
+        "--params",
+        "algorithms.random_forest.hyperparameters.n_trees=10",
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    paragraph = error_paragraph(result.stderr)
+    assert len(paragraph) <= MAX_ERROR_LINES
+    assert paragraph[0].startswith("Error: AlgorithmConfigError: ")
+    assert any("n_trees" in line for line in paragraph)
