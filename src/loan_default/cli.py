@@ -7,7 +7,6 @@ Kedro uses this module's ``cli`` group before its own commands, and ``run`` for
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -18,27 +17,6 @@ from kedro.framework.cli.project import run as kedro_run
 from loan_default.errors import ProjectError
 
 TRACEBACK_VARIABLE = "LOAN_DEFAULT_TRACEBACK"
-
-READABLE_ERRORS = (
-    "loan_default.validation:RawDataValidationError",
-    "loan_default.pipelines.modelling.algorithms:AlgorithmConfigError",
-    "loan_default.pipeline_registry:RunConfigurationMissingError",
-    "loan_default.model.artifact:ArtifactRefusedError",
-    "loan_default.monitoring.alerts:MonitoringActAlertError",
-)
-"""The project's errors defined before ``ProjectError``, until they derive from it."""
-
-
-def readable_error_types() -> tuple[type[BaseException], ...]:
-    types: list[type[BaseException]] = [ProjectError]
-    for reference in READABLE_ERRORS:
-        module_name, _, class_name = reference.partition(":")
-        try:
-            error_type = getattr(importlib.import_module(module_name), class_name)
-        except (ImportError, AttributeError):
-            continue
-        types.append(error_type)
-    return tuple(types)
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
@@ -53,8 +31,9 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 
 def readable_error(error: BaseException) -> BaseException | None:
     """The project's own error in ``error``'s chain, if there is one."""
-    types = readable_error_types()
-    return next((cause for cause in _chain(error) if isinstance(cause, types)), None)
+    return next(
+        (cause for cause in _chain(error) if isinstance(cause, ProjectError)), None
+    )
 
 
 def traceback_requested(flag: bool) -> bool:

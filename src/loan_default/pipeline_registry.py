@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from kedro.framework.project import pipelines as project_pipelines
 from kedro.pipeline import Pipeline
 
+from loan_default.errors import ProjectError
+
 PIPELINES = ("data_engineering", "modelling", "reporting", "scoring", "monitoring")
 """Every registered pipeline, by its folder under ``pipelines/``."""
 PER_ALGORITHM = ("modelling", "reporting")
@@ -26,7 +28,7 @@ _run_algorithms: tuple[str, ...] | None = None
 """The algorithm block names of the current run's configuration, once read."""
 
 
-class RunConfigurationMissingError(RuntimeError):
+class RunConfigurationMissingError(ProjectError, RuntimeError):
     """The pipelines were asked for before any Kedro context read the run's config."""
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from loan_default.errors import ProjectError
 from loan_default.schema import (
     FLOAT32_MAXIMUM,
     INT64,
@@ -43,7 +44,7 @@ def excerpt(value: object) -> str:
     return shorten(repr(value), len(value) if isinstance(value, str) else None)
 
 
-class RawDataValidationError(ValueError):
+class RawDataValidationError(ProjectError, ValueError):
     """Raw data breaks a schema rule; the message names file, column, rule, values."""
 
 

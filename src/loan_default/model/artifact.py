@@ -36,6 +36,7 @@ from kedro.io.core import (
 )
 from kedro_datasets.json import JSONDataset
 
+from loan_default.errors import ProjectError
 from loan_default.features import FeatureTransformer
 from loan_default.model.calibration import PriorCorrectedClassifier
 from loan_default.model.scoring_model import ScoringModel
@@ -57,7 +58,7 @@ TRUSTED_SKOPS_TYPES = (
 _CHUNK = 1 << 20
 
 
-class ArtifactRefusedError(ValueError):
+class ArtifactRefusedError(ProjectError, ValueError):
     """A saved model that is incomplete, altered, or of a kind that is not loaded."""
 
 

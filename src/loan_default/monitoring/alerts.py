@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from loan_default.errors import ProjectError
+
 logger = logging.getLogger(__name__)
 
 SEVERITIES = ("watch", "act")
@@ -44,7 +46,7 @@ class Alert:
 ALERT_COLUMNS = list(Alert.__dataclass_fields__)
 
 
-class MonitoringActAlertError(RuntimeError):
+class MonitoringActAlertError(ProjectError, RuntimeError):
     """The batch raised ``act`` alerts and the run is set to fail on them."""
 
 

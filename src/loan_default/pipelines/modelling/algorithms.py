@@ -33,6 +33,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import StandardScaler
 
+from loan_default.errors import ProjectError
 from loan_default.model.calibration import DEFAULT_CALIBRATION, unwrap_prior_correction
 
 ALGORITHMS_KEY = "algorithms"
@@ -59,7 +60,7 @@ _BLOCK_ERROR = "algorithm_block"
 """Pydantic error type of the checks written here (the others are pydantic's own)."""
 
 
-class AlgorithmConfigError(ValueError):
+class AlgorithmConfigError(ProjectError, ValueError):
     """An algorithm block that cannot describe a working estimator."""
 
 
