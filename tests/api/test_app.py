@@ -300,3 +300,37 @@ def test_openapi_documents_the_request_body(client):
     assert application["required"] == ["SK_ID_CURR"]
     assert "TARGET" not in application["properties"]
     assert json.dumps(schema)  # serialisable as a whole
+
+
+class _Planted:
+    """Unpickling this writes a marker file: a stand-in for a shell command."""
+
+    def __init__(self, marker) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (type(self.marker).write_text, (self.marker, "code ran"))
+
+
+def test_a_planted_file_in_the_champion_folder_is_refused_at_start(
+    saved_champion, tmp_path
+):
+    """The API never unpickles: a planted pickle makes the champion refused, and
+    the code in it never runs."""
+    import pickle  # noqa: PLC0415
+    import shutil  # noqa: PLC0415
+
+    folder = tmp_path / "champion_model"
+    shutil.copytree(saved_champion, folder)
+    model = next(folder.glob("*/champion_model"))
+    marker = tmp_path / "ran.txt"
+    (model / "champion_model.pkl").write_bytes(pickle.dumps(_Planted(marker)))
+    with TestClient(create_app(settings(model_path=folder))) as client:
+        for _ in range(200):
+            ready = client.get("/ready")
+            if ready.json()["status"] == "failed":
+                break
+        assert ready.status_code == 503
+        assert "refused to load this model" in ready.json()["detail"]
+        assert "champion_model.pkl" in ready.json()["detail"]
+    assert not marker.exists()
