@@ -69,7 +69,7 @@ def larger_inputs() -> dict[str, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def fitted(larger_inputs) -> dict[str, dict[str, tuple]]:
     """Every small algorithm fitted with and without the correction."""
-    from tests.pipelines.modelling.conftest import SMALL_ALGORITHMS  # noqa: PLC0415
+    from tests.pipelines.algorithms import SMALL_ALGORITHMS  # noqa: PLC0415
 
     models = {}
     for name in NAMES:

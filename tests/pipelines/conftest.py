@@ -17,37 +17,11 @@ from kedro.runner import SequentialRunner
 
 from loan_default.pipelines import data_engineering, modelling, reporting
 from loan_default.synthetic import generate_loan_data
+from tests.pipelines.algorithms import SMALL_ALGORITHMS
 from tests.project import PROJECT_ROOT, project_parameters
 
 SAVE_VERSION = "2030-01-02T03.04.05.678Z"
 N_APPLICATIONS = 4_000
-
-SMALL_ALGORITHMS: dict[str, dict[str, Any]] = {
-    "xgboost": {
-        "estimator": "xgboost.XGBClassifier",
-        "hyperparameters": {
-            "tree_method": "hist",
-            "n_estimators": 120,
-            "learning_rate": 0.1,
-            "max_depth": 3,
-            "eval_metric": "auc",
-            "n_jobs": 1,
-        },
-        "class_imbalance": "scale_pos_weight",
-        "early_stopping_rounds": 10,
-    },
-    "random_forest": {
-        "estimator": "sklearn.ensemble.RandomForestClassifier",
-        # Two threads: their summing order must not change the probabilities.
-        "hyperparameters": {"n_estimators": 20, "min_samples_leaf": 10, "n_jobs": 2},
-        "class_imbalance": "balanced_subsample",
-    },
-    "decision_tree": {
-        "estimator": "sklearn.tree.DecisionTreeClassifier",
-        "hyperparameters": {"max_depth": 4, "min_samples_leaf": 20},
-        "class_imbalance": "balanced",
-    },
-}
 
 
 def small_parameters() -> dict[str, Any]:

@@ -17,7 +17,6 @@ of one; ``ScoringModelDataset`` keeps one such folder per Kedro version.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -36,6 +35,7 @@ from kedro.io.core import (
 )
 from kedro_datasets.json import JSONDataset
 
+from loan_default.datasets import sha256_of
 from loan_default.errors import ProjectError
 from loan_default.features import FeatureTransformer
 from loan_default.model.calibration import PriorCorrectedClassifier
@@ -55,19 +55,9 @@ TRUSTED_SKOPS_TYPES = (
 )
 """Types a saved scikit-learn estimator may contain; any other is refused."""
 
-_CHUNK = 1 << 20
-
 
 class ArtifactRefusedError(ProjectError, ValueError):
     """A saved model that is incomplete, altered, or of a kind that is not loaded."""
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _json_value(value: Any) -> Any:

@@ -12,6 +12,7 @@ import pytest
 from sklearn.datasets import make_classification
 
 from loan_default.schema import APPLICATION_ID, TARGET
+from tests.pipelines.algorithms import SMALL_ALGORITHMS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 CATALOG_FILE = PROJECT_ROOT / "conf" / "base" / "catalog_modelling.yml"
@@ -40,36 +41,6 @@ def make_model_inputs(
         "test": frame.iloc[validation_end:].reset_index(drop=True),
     }
 
-
-SMALL_ALGORITHMS: dict[str, dict[str, Any]] = {
-    "xgboost": {
-        "estimator": "xgboost.XGBClassifier",
-        "hyperparameters": {
-            "tree_method": "hist",
-            "n_estimators": 200,
-            "learning_rate": 0.1,
-            "max_depth": 3,
-            "eval_metric": "auc",
-            # One thread: OpenMP threads crawl on a busy machine.
-            "n_jobs": 1,
-        },
-        "class_imbalance": "scale_pos_weight",
-        "early_stopping_rounds": 10,
-        "search": {"method": "none"},
-    },
-    "random_forest": {
-        "estimator": "sklearn.ensemble.RandomForestClassifier",
-        # Two threads: their summing order must not change the probabilities.
-        "hyperparameters": {"n_estimators": 20, "min_samples_leaf": 10, "n_jobs": 2},
-        "class_imbalance": "balanced_subsample",
-        "search": {"method": "none"},
-    },
-    "decision_tree": {
-        "estimator": "sklearn.tree.DecisionTreeClassifier",
-        "hyperparameters": {"max_depth": 4, "min_samples_leaf": 20},
-        "class_imbalance": "balanced",
-    },
-}
 
 MODELLING_OPTIONS = {"random_state": 42, "evaluation_threshold": 0.5}
 
