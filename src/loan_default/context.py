@@ -12,8 +12,7 @@ from typing import Any
 from attrs import define
 from kedro.framework.context import KedroContext
 
-from loan_default.pipeline_registry import use_algorithms
-from loan_default.pipelines.modelling.algorithms import algorithm_block_names
+from loan_default.pipeline_registry import use_run_parameters
 
 
 @define(slots=False)
@@ -23,7 +22,7 @@ class ProjectContext(KedroContext):
     def __attrs_post_init__(self) -> None:
         # KedroSession.run creates the context before it reads the pipelines, so
         # the registry is built from this run's env, conf source and --params.
-        use_algorithms(algorithm_block_names(self._raw_parameters()))
+        use_run_parameters(self._raw_parameters())
 
     def _raw_parameters(self) -> dict[str, Any]:
         # Not self.params: it validates typed parameters against the pipelines,

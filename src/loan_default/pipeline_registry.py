@@ -10,12 +10,14 @@ builds the registry. See docs/architecture.md.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from kedro.framework.project import pipelines as project_pipelines
 from kedro.pipeline import Pipeline
 
 from loan_default.errors import ProjectError
+from loan_default.pipelines.modelling.algorithms import algorithm_block_names
 
 PIPELINES = ("data_engineering", "modelling", "reporting", "scoring", "monitoring")
 """Every registered pipeline, by its folder under ``pipelines/``."""
@@ -44,6 +46,11 @@ def use_algorithms(names: Iterable[str]) -> None:
     previous, _run_algorithms = _run_algorithms, names
     if previous is not None and previous != names:
         _rebuild_registry()
+
+
+def use_run_parameters(parameters: Mapping[str, Any]) -> None:
+    """Record the algorithm blocks named in a run's resolved parameters."""
+    use_algorithms(algorithm_block_names(parameters))
 
 
 def _rebuild_registry() -> None:
