@@ -601,21 +601,27 @@ def build_applicant_features(
     )
 
 
+def history_aggregates(
+    previous_application: pd.DataFrame | None, cleaning: dict, features: dict
+) -> pd.DataFrame:
+    """Earlier applications (None: none on record) to one row per applicant."""
+    if previous_application is None:
+        previous_application = pd.DataFrame(columns=PREVIOUS_APPLICATION.column_names)
+    return aggregate_previous_applications(
+        clean_previous_application(previous_application, cleaning), features
+    )
+
+
 def feature_columns(
     application: pd.DataFrame | Records,
-    previous_application: pd.DataFrame | None,
+    previous_aggregates: pd.DataFrame | Columns,
     cleaning: dict,
     features: dict,
 ) -> Columns:
-    """Raw applications (and their earlier applications; None: no history) to
-    applicant features: the path training's nodes take, in one call."""
-    if previous_application is None:
-        previous_application = pd.DataFrame(columns=PREVIOUS_APPLICATION.column_names)
-    aggregates = aggregate_previous_applications(
-        clean_previous_application(previous_application, cleaning), features
-    )
+    """Raw applications and their history's aggregates to applicant features: the
+    path training's nodes take, in one call (the inference object's too)."""
     clean = clean_application_columns(table_columns(application, APPLICATION), cleaning)
-    return applicant_feature_columns(clean, aggregates, features)
+    return applicant_feature_columns(clean, previous_aggregates, features)
 
 
 def build_features(
@@ -624,10 +630,10 @@ def build_features(
     cleaning: dict,
     features: dict,
 ) -> pd.DataFrame:
-    """``feature_columns`` as a table."""
-    return columns_frame(
-        feature_columns(application, previous_application, cleaning, features)
-    )
+    """Raw applications and their earlier applications to the applicant-feature
+    table."""
+    aggregates = history_aggregates(previous_application, cleaning, features)
+    return columns_frame(feature_columns(application, aggregates, cleaning, features))
 
 
 # --- the fitted transformer ---------------------------------------------------------

@@ -27,13 +27,10 @@ from loan_default.features import (
     Columns,
     FeatureTransformer,
     Records,
-    aggregate_previous_applications,
-    applicant_feature_columns,
-    clean_application_columns,
-    clean_previous_application,
     columns_frame,
+    feature_columns,
     frame_columns,
-    table_columns,
+    history_aggregates,
 )
 from loan_default.model.calibration import PriorCorrectedClassifier, prior_correction
 from loan_default.model.explanations import ReasonCodeExplainer
@@ -42,7 +39,7 @@ from loan_default.model.xgboost_adapter import (
     xgboost_booster,
     xgboost_matrix,
 )
-from loan_default.schema import APPLICATION, APPLICATION_ID, PREVIOUS_APPLICATION
+from loan_default.schema import APPLICATION_ID
 
 N_RISK_DECILES = 10
 PROBABILITY = "PROBABILITY"
@@ -169,17 +166,9 @@ class ScoringModel:
     @functools.cached_property
     def _no_history(self) -> Columns:
         """The aggregates of an empty history, computed once."""
-        return frame_columns(
-            self._history_aggregates(
-                pd.DataFrame(columns=PREVIOUS_APPLICATION.column_names)
-            )
-        )
-
-    def _history_aggregates(self, previous_application: pd.DataFrame) -> pd.DataFrame:
         parameters = self.feature_parameters
-        return aggregate_previous_applications(
-            clean_previous_application(previous_application, parameters["cleaning"]),
-            parameters["features"],
+        return frame_columns(
+            history_aggregates(None, parameters["cleaning"], parameters["features"])
         )
 
     def feature_columns(
@@ -193,19 +182,22 @@ class ScoringModel:
         optional), as a DataFrame or as validated records. ``previous_application``:
         their earlier applications (None: no applicant has any on record).
         """
-        parameters = self.feature_parameters
-        clean = clean_application_columns(
-            table_columns(application, APPLICATION), parameters["cleaning"]
-        )
+        cleaning = self.feature_parameters["cleaning"]
+        features = self.feature_parameters["features"]
         if previous_application is None or len(previous_application) == 0:
             aggregates = self._no_history
         else:
             # Only the history of the applicants scored is aggregated.
-            keys = previous_application[APPLICATION_ID]
-            aggregates = self._history_aggregates(
-                previous_application.loc[keys.isin(clean[APPLICATION_ID])]
+            scored = (
+                application[APPLICATION_ID]
+                if isinstance(application, pd.DataFrame)
+                else [record[APPLICATION_ID] for record in application]
             )
-        return applicant_feature_columns(clean, aggregates, parameters["features"])
+            own = previous_application[APPLICATION_ID].isin(scored)
+            aggregates = history_aggregates(
+                previous_application.loc[own], cleaning, features
+            )
+        return feature_columns(application, aggregates, cleaning, features)
 
     def features(
         self,
