@@ -27,7 +27,7 @@ from sklearn.metrics import (
 _MAX_EXAMPLES = 5
 
 
-def _checked(y_true: Any, probability: Any) -> tuple[np.ndarray, np.ndarray]:
+def checked_scores(y_true: Any, probability: Any) -> tuple[np.ndarray, np.ndarray]:
     """Both inputs as 1-D arrays, or a ValueError naming the rule and the values."""
     labels = np.asarray(y_true)
     scores = np.asarray(probability, dtype="float64")
@@ -63,7 +63,7 @@ def _checked(y_true: Any, probability: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def discrimination_metrics(y_true: Any, probability: Any) -> dict[str, float]:
     """ROC AUC, Gini (2 * AUC - 1), KS (max TPR - FPR) and PR AUC (average precision)."""
-    labels, scores = _checked(y_true, probability)
+    labels, scores = checked_scores(y_true, probability)
     roc_auc = float(roc_auc_score(labels, scores))
     false_positive_rate, true_positive_rate, _ = roc_curve(labels, scores)
     return {
@@ -76,7 +76,7 @@ def discrimination_metrics(y_true: Any, probability: Any) -> dict[str, float]:
 
 def calibration_metrics(y_true: Any, probability: Any) -> dict[str, float]:
     """Brier score and log loss (both: lower is better)."""
-    labels, scores = _checked(y_true, probability)
+    labels, scores = checked_scores(y_true, probability)
     return {
         "brier": float(brier_score_loss(labels, scores)),
         "log_loss": float(log_loss(labels, scores, labels=[0, 1])),
@@ -91,7 +91,7 @@ def threshold_metrics(
     ``flagged_share`` is the share of applicants flagged; precision is 0 when nobody
     is flagged (rather than a warning).
     """
-    labels, scores = _checked(y_true, probability)
+    labels, scores = checked_scores(y_true, probability)
     if not 0 <= threshold <= 1:
         raise ValueError(f"threshold must lie in [0, 1]; got {threshold}")
     flagged = (scores >= threshold).astype("int64")
@@ -138,3 +138,13 @@ EVALUATION_COLUMNS = {
 }
 """Metric keys to the columns of evaluation_results.csv, in column order. The first
 six (at the 0.5 threshold) are the origin project's columns."""
+
+
+INTERVAL_COLUMNS = {
+    f"{key}_{end}": f"{EVALUATION_COLUMNS[key]} CI {end}"
+    for key in ("roc_auc", "gini", "ks", "pr_auc", "brier")
+    for end in ("low", "high")
+}
+"""Confidence-interval keys (``loan_default.model_risk.intervals.headline_intervals``)
+to the columns that follow EVALUATION_COLUMNS in evaluation_results.csv: DeLong for
+AUC, a seeded bootstrap for the others."""

@@ -6,6 +6,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
+from loan_default.metrics import EVALUATION_COLUMNS, INTERVAL_COLUMNS
 from loan_default.pipelines.modelling.algorithms import (
     AlgorithmConfigError,
     build_estimator,
@@ -276,7 +277,10 @@ def test_evaluate_model_reports_both_splits_and_the_fit(model_inputs, algorithms
     validation = predict_probability(model, model_inputs["validation"])
     test = predict_probability(model, model_inputs["test"])
     options = project_parameters()["decision_rule"]
-    metrics = evaluate_model(validation, test, summary, 0.2, options)
+    uncertainty = project_parameters()["uncertainty"]
+    metrics = evaluate_model(
+        validation, test, summary, 0.2, options, uncertainty_options=uncertainty
+    )
 
     assert metrics["test"]["roc_auc"] == pytest.approx(
         roc_auc_score(test[TARGET], test[PROBABILITY])
@@ -287,6 +291,10 @@ def test_evaluate_model_reports_both_splits_and_the_fit(model_inputs, algorithms
     )
     assert metrics["fit_seconds"] > 0
     assert metrics["estimator"] == "sklearn.tree.DecisionTreeClassifier"
+    for key in ("roc_auc", "gini", "ks", "pr_auc", "brier"):
+        test_metrics = metrics["test"]
+        assert test_metrics[f"{key}_low"] <= test_metrics[key]
+        assert test_metrics[key] <= test_metrics[f"{key}_high"]
 
 
 def test_champion_table_and_choice_on_validation():
@@ -308,13 +316,24 @@ def test_champion_table_and_choice_on_validation():
 
     summary = {"fit_seconds": 1.0}
     good, bad = metrics(0.5), metrics(2.0)
+    uncertainty = project_parameters()["uncertainty"]
     by_algorithm = {
-        "a": evaluate_model(good, bad, summary, 0.3, options),
-        "b": evaluate_model(bad, good, summary, 0.3, options),
+        "a": evaluate_model(
+            good, bad, summary, 0.3, options, uncertainty_options=uncertainty
+        ),
+        "b": evaluate_model(
+            bad, good, summary, 0.3, options, uncertainty_options=uncertainty
+        ),
     }
     validation = tabulate_validation_metrics(**by_algorithm)
     test = tabulate_test_metrics(**by_algorithm)
     assert list(validation.columns) == list(test.columns)
+    # The origin's columns keep their names and order; the intervals follow them.
+    assert list(test.columns) == [
+        "model",
+        *EVALUATION_COLUMNS.values(),
+        *INTERVAL_COLUMNS.values(),
+    ]
     assert (
         validation.set_index("model")["AUC"]["a"] > test.set_index("model")["AUC"]["a"]
     )

@@ -21,6 +21,7 @@ import loan_default
 from loan_default.features import FeatureTransformer
 from loan_default.metrics import (
     EVALUATION_COLUMNS,
+    INTERVAL_COLUMNS,
     evaluate_predictions,
     threshold_metrics,
 )
@@ -39,6 +40,7 @@ from loan_default.model.scoring_model import (
     RISK_DECILE,
     ScoringModel,
 )
+from loan_default.model_risk.intervals import headline_intervals
 from loan_default.pipelines.modelling.algorithms import (
     applied_parameters,
     build_estimator,
@@ -373,10 +375,11 @@ def _evaluate_split(
     predictions: pd.DataFrame,
     operating_threshold: float,
     threshold_options: dict[str, Any],
+    uncertainty_options: dict[str, Any],
     what: str,
 ) -> dict[str, float]:
     """Metrics at 0.5 (as the origin reported) and at the operating threshold, with
-    the expected cost of the operating decisions."""
+    the expected cost of the operating decisions and the headline figures' intervals."""
     labels, scores = labels_and_scores(predictions, what)
     at_origin = evaluate_predictions(labels, scores, threshold=ORIGIN_THRESHOLD)
     at_operating = threshold_metrics(labels, scores, operating_threshold)
@@ -387,6 +390,15 @@ def _evaluate_split(
     evaluation["expected_cost"] = expected_cost_per_applicant(
         labels, scores >= operating_threshold, threshold_options
     )
+    evaluation.update(
+        headline_intervals(
+            labels,
+            scores,
+            n_resamples=int(uncertainty_options["n_resamples"]),
+            seed=int(uncertainty_options["seed"]),
+            level=float(uncertainty_options["level"]),
+        )
+    )
     return evaluation
 
 
@@ -396,18 +408,25 @@ def evaluate_model(
     fit_summary: dict[str, Any],
     operating_threshold: float,
     threshold_options: dict[str, Any],
+    *,
+    uncertainty_options: dict[str, Any],
 ) -> dict[str, Any]:
     """Metrics on validation (which chooses the champion) and test (which only
-    reports), plus the fit summary."""
+    reports), with intervals, plus the fit summary."""
     return {
         "validation": _evaluate_split(
             predictions_validation,
             operating_threshold,
             threshold_options,
+            uncertainty_options,
             "predictions_validation",
         ),
         "test": _evaluate_split(
-            predictions_test, operating_threshold, threshold_options, "predictions_test"
+            predictions_test,
+            operating_threshold,
+            threshold_options,
+            uncertainty_options,
+            "predictions_test",
         ),
         **fit_summary,
     }
@@ -416,19 +435,20 @@ def evaluate_model(
 def _evaluation_table(
     metrics_by_algorithm: Mapping[str, Mapping[str, Any]], split: str
 ) -> pd.DataFrame:
+    columns = {**EVALUATION_COLUMNS, **INTERVAL_COLUMNS}
     rows = []
     for algorithm, metrics in sorted(metrics_by_algorithm.items()):
         evaluation = metrics[split]
-        missing = [key for key in EVALUATION_COLUMNS if key not in evaluation]
+        missing = [key for key in columns if key not in evaluation]
         if missing:
             raise ValueError(f"{algorithm}.metrics.{split}: missing metrics {missing}")
         rows.append(
             {
                 MODEL: algorithm,
-                **{label: evaluation[key] for key, label in EVALUATION_COLUMNS.items()},
+                **{label: evaluation[key] for key, label in columns.items()},
             }
         )
-    return pd.DataFrame(rows, columns=[MODEL, *EVALUATION_COLUMNS.values()])
+    return pd.DataFrame(rows, columns=[MODEL, *columns.values()])
 
 
 def tabulate_validation_metrics(**metrics_by_algorithm: dict) -> pd.DataFrame:

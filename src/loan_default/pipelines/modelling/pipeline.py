@@ -35,6 +35,7 @@ SHARED_PARAMETERS = (
     "params:decision_rule",
     "params:cleaning",
     "params:features",
+    "params:uncertainty",
 )
 
 
@@ -112,13 +113,14 @@ def model_template() -> Pipeline:
             ),
             Node(
                 evaluate_model,
-                inputs=[
-                    "predictions_validation",
-                    "predictions_test",
-                    "fit_summary",
-                    "operating_threshold",
-                    "params:decision_rule",
-                ],
+                inputs={
+                    "predictions_validation": "predictions_validation",
+                    "predictions_test": "predictions_test",
+                    "fit_summary": "fit_summary",
+                    "operating_threshold": "operating_threshold",
+                    "threshold_options": "params:decision_rule",
+                    "uncertainty_options": "params:uncertainty",
+                },
                 outputs="metrics",
                 name="evaluate_model",
             ),
