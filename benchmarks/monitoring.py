@@ -341,7 +341,7 @@ def main() -> None:
         f"{os.cpu_count()} cores; load average {load_average()} (1, 5, 15 min)"
     )
     with PARAMETERS.open() as stream:
-        params = yaml.safe_load(stream)["monitoring"] | {"rules": []}
+        params = yaml.safe_load(stream)["monitoring"]
 
     reference = generate_frame(arguments.reference_rows, seed=0, drifted=False)
     batch = generate_frame(arguments.batch_rows, seed=1, drifted=True)

@@ -41,6 +41,12 @@ TASKS = {
             "join_batch_scores",
         ],
     },
+    "analyse-characteristics": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "analyse_characteristics",
+        ],
+    },
     "compute-contributions": {
         "pipeline_names": ["monitoring"],
         "node_names": [
@@ -51,6 +57,12 @@ TASKS = {
         "pipeline_names": ["monitoring"],
         "node_names": [
             "describe_monitoring_run",
+        ],
+    },
+    "estimate-performance": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "estimate_performance",
         ],
     },
     "measure-data-quality": {
@@ -89,22 +101,16 @@ TASKS = {
             "measure_importance_stability",
         ],
     },
-    "build-metrics-table": {
-        "pipeline_names": ["monitoring"],
-        "node_names": [
-            "build_metrics_table",
-        ],
-    },
-    "profile-clients": {
-        "pipeline_names": ["monitoring"],
-        "node_names": [
-            "profile_clients",
-        ],
-    },
     "raise-alerts": {
         "pipeline_names": ["monitoring"],
         "node_names": [
             "raise_alerts",
+        ],
+    },
+    "build-metrics-table": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "build_metrics_table",
         ],
     },
     "export-alerts": {
@@ -113,10 +119,28 @@ TASKS = {
             "export_alerts",
         ],
     },
+    "profile-clients": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "profile_clients",
+        ],
+    },
     "export-prometheus": {
         "pipeline_names": ["monitoring"],
         "node_names": [
             "export_prometheus",
+        ],
+    },
+    "record-history": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "record_history",
+        ],
+    },
+    "collect-trends": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "collect_trends",
         ],
     },
     "render-report": {
@@ -141,11 +165,19 @@ UPSTREAM_TASKS = {
     "join-batch-scores": [
         "scoring",
     ],
+    "analyse-characteristics": [
+        "build-monitoring-reference",
+        "join-batch-scores",
+    ],
     "compute-contributions": [
         "build-monitoring-reference",
         "join-batch-scores",
     ],
     "describe-monitoring-run": [
+        "build-monitoring-reference",
+        "join-batch-scores",
+    ],
+    "estimate-performance": [
         "build-monitoring-reference",
         "join-batch-scores",
     ],
@@ -171,44 +203,55 @@ UPSTREAM_TASKS = {
     "measure-importance-stability": [
         "compute-contributions",
     ],
+    "raise-alerts": [
+        "estimate-performance",
+        "measure-data-quality",
+        "measure-feature-drift",
+        "measure-score-stability",
+    ],
     "build-metrics-table": [
+        "estimate-performance",
         "measure-data-quality",
         "measure-decile-shares",
         "measure-feature-drift",
         "measure-performance",
         "measure-score-stability",
         "measure-importance-stability",
+    ],
+    "export-alerts": [
+        "describe-monitoring-run",
+        "raise-alerts",
     ],
     "profile-clients": [
         "build-monitoring-reference",
         "join-batch-scores",
         "measure-importance-stability",
     ],
-    "raise-alerts": [
-        "measure-data-quality",
-        "measure-feature-drift",
-        "measure-score-stability",
-        "build-metrics-table",
-    ],
-    "export-alerts": [
-        "describe-monitoring-run",
-        "raise-alerts",
-    ],
     "export-prometheus": [
         "describe-monitoring-run",
-        "build-metrics-table",
         "raise-alerts",
+        "build-metrics-table",
+    ],
+    "record-history": [
+        "describe-monitoring-run",
+        "build-metrics-table",
+    ],
+    "collect-trends": [
+        "record-history",
     ],
     "render-report": [
+        "analyse-characteristics",
         "describe-monitoring-run",
+        "estimate-performance",
         "measure-data-quality",
         "measure-decile-shares",
         "measure-feature-drift",
         "measure-performance",
         "measure-score-stability",
         "measure-importance-stability",
-        "profile-clients",
         "raise-alerts",
+        "profile-clients",
+        "collect-trends",
     ],
     "check-act-alerts": [
         "export-alerts",

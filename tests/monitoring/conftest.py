@@ -13,7 +13,7 @@ from loan_default.monitoring.alerts import (
     alerts_frame,
     drift_alerts,
     null_share_alerts,
-    rule_alerts,
+    performance_alerts,
     score_drift_alerts,
 )
 from loan_default.monitoring.columns import (
@@ -21,13 +21,18 @@ from loan_default.monitoring.columns import (
     non_feature_columns,
     split_features,
 )
-from loan_default.monitoring.drift import feature_drift, numeric_psi
+from loan_default.monitoring.drift import (
+    characteristic_analysis,
+    feature_drift,
+    numeric_psi,
+)
+from loan_default.monitoring.estimates import estimated_performance
 from loan_default.monitoring.performance import labelled_performance
 from loan_default.monitoring.quality import data_quality
 from loan_default.monitoring.stability import (
     client_profile,
     importance_stability,
-    risk_decile_shares,
+    population_stability,
     score_histogram,
     score_statistics,
 )
@@ -131,8 +136,22 @@ def library_outputs(
         "score_histogram": score_histogram(
             reference["PROBABILITY"], current["PROBABILITY"]
         ),
-        "decile_shares": risk_decile_shares(
-            reference["RISK_DECILE"], current["RISK_DECILE"]
+        "decile_shares": population_stability(
+            reference["RISK_DECILE"],
+            current["RISK_DECILE"],
+            reference["PROBABILITY"],
+            current["PROBABILITY"],
+            psi["epsilon"],
+        ),
+        "characteristic": characteristic_analysis(
+            reference, current, numeric, categorical, psi, score_column="PROBABILITY"
+        ),
+        "estimates": estimated_performance(
+            reference["PROBABILITY"],
+            current["PROBABILITY"],
+            0.2,
+            params["estimated_performance"],
+            current["TARGET"] if labelled else None,
         ),
     }
     if contributions:
@@ -155,12 +174,15 @@ def library_outputs(
         decile_shares=outputs["decile_shares"],
         importance=outputs.get("importance"),
         performance=outputs.get("performance"),
+        estimates=outputs["estimates"],
     )
     outputs["alerts"] = alerts_frame(
         drift_alerts(outputs["drift"], psi["watch"], psi["act"])
         + null_share_alerts(outputs["quality"], params["null_share_jump"])
         + score_drift_alerts(outputs["score_psi"], psi["watch"], psi["act"])
-        + rule_alerts(outputs["metrics"], params["rules"])
+        + performance_alerts(
+            outputs["estimates"], params["estimated_performance"]["auc_margin"]
+        )
     )
     return outputs
 

@@ -8,113 +8,69 @@ from loan_default.monitoring.alerts import (
     alerts_frame,
     drift_alerts,
     null_share_alerts,
+    performance_alerts,
     raise_on_act_alerts,
-    rule_alerts,
     score_drift_alerts,
-    validate_rules,
 )
-from loan_default.monitoring.table import METRICS_COLUMNS
 
 
-@pytest.fixture
-def metrics() -> pd.DataFrame:
-    rows = [
-        ("quality", "EXT_SOURCE_3", "mean", 0.51, 0.40),
-        ("quality", "EXT_SOURCE_3", "null_share", 0.20, 0.22),
-        ("drift", "EXT_SOURCE_3", "psi", np.nan, 0.30),
-        ("score", "", "mean", 0.08, 0.12),
-        ("score", "", "psi", np.nan, 0.05),
-        ("performance", "", "roc_auc", 0.75, 0.70),
-    ]
-    # No figure here is an estimate: the method column is empty.
-    return pd.DataFrame([(*row, "") for row in rows], columns=METRICS_COLUMNS)
+def _estimates(**realised: float) -> pd.DataFrame:
+    """An estimated-performance table: reference AUC 0.76, batch estimate 0.72."""
+    table = pd.DataFrame(
+        {
+            "metric": ["roc_auc", "default_rate", "recall"],
+            "reference": [0.76, 0.08, 0.5],
+            "estimate": [0.72, 0.09, 0.48],
+            "lower": [0.70, 0.085, 0.44],
+            "upper": [0.74, 0.095, 0.52],
+            "realised": [realised.get(name, np.nan) for name in
+                         ("roc_auc", "default_rate", "recall")],
+        }
+    )  # fmt: skip
+    known = table["realised"].notna()
+    inside = table["realised"].between(table["lower"], table["upper"])
+    table["within_interval"] = np.where(known, inside.astype(float), np.nan)
+    return table
 
 
-def _rule(**overrides) -> dict:
-    rule = {
-        "name": "ext3_low",
-        "feature": "EXT_SOURCE_3",
-        "statistic": "mean",
-        "operator": "<",
-        "value": 0.45,
-        "severity": "watch",
-    }
-    return rule | overrides
-
-
-def test_rule_alert_fires_with_its_evidence(metrics):
-    (alert,) = rule_alerts(metrics, [_rule()])
+def test_estimated_auc_drop_beyond_the_margin_acts_before_outcomes():
+    (alert,) = performance_alerts(_estimates(), auc_margin=0.03)
     assert alert == Alert(
-        name="ext3_low",
-        severity="watch",
-        source="rule",
-        feature="EXT_SOURCE_3",
-        statistic="mean",
-        observed=0.40,
-        rule="mean < 0.45",
-    )
-
-
-def test_rule_that_holds_raises_nothing(metrics):
-    assert rule_alerts(metrics, [_rule(operator=">")]) == []
-
-
-def test_rule_on_change_and_section(metrics):
-    auc_drop = _rule(
-        name="auc_drop",
-        feature="",
-        statistic="roc_auc",
-        compare="change",
-        operator="<",
-        value=-0.03,
+        name="estimated_auc_drop",
         severity="act",
-    )
-    score_shift = _rule(
-        name="score_shift",
+        source="estimate",
         feature="",
-        section="score",
-        statistic="mean",
-        compare="change",
-        operator=">",
-        value=0.03,
+        statistic="reference roc_auc - estimated roc_auc",
+        observed=pytest.approx(0.04),
+        rule="drop > 0.03",
     )
-    alerts = rule_alerts(metrics, [auc_drop, score_shift])
-    assert [alert.name for alert in alerts] == ["auc_drop", "score_shift"]
-    assert alerts[0].observed == pytest.approx(-0.05)
-    assert alerts[0].rule == "roc_auc change < -0.03"
-    assert alerts[1].observed == pytest.approx(0.04)
+    assert performance_alerts(_estimates(), auc_margin=0.05) == []
 
 
-def test_performance_rule_is_skipped_without_labels(metrics):
-    unlabelled = metrics.loc[metrics["section"] != "performance"]
-    rule = _rule(feature="", statistic="roc_auc", operator="<", value=0.7)
-    assert rule_alerts(unlabelled, [rule]) == []
-
-
-def test_rule_on_an_unknown_figure_is_an_error_not_silence(metrics):
-    with pytest.raises(ValueError, match="'EXT_SOURCE_9'.*matches 0 figures"):
-        rule_alerts(metrics, [_rule(feature="EXT_SOURCE_9")])
-
-
-def test_malformed_rules_are_all_listed():
-    rules = [
-        _rule(operator="=<"),
-        _rule(severity="panic", compare="later"),
-        {"name": "half"},
-        _rule(value="low", threshold=1),
+def test_realised_outside_the_interval_means_calibration_drift():
+    alerts = performance_alerts(
+        _estimates(roc_auc=0.71, default_rate=0.12, recall=0.5), auc_margin=0.05
+    )
+    assert [alert.name for alert in alerts] == [
+        "realised_auc_drop",
+        "calibration_drift_default_rate",
     ]
-    with pytest.raises(ValueError) as error:
-        validate_rules(rules)
-    message = str(error.value)
-    for expected in (
-        "operator '=<'",
-        "severity 'panic'",
-        "compare 'later'",
-        "rule 2 (half): missing keys",
-        "value 'low' is not a number",
-        "unknown keys ['threshold']",
-    ):
-        assert expected in message
+    assert alerts[1].observed == pytest.approx(0.12)
+    assert alerts[1].rule == "0.085 <= realised <= 0.095"
+
+
+def test_realised_inside_the_interval_raises_nothing():
+    assert (
+        performance_alerts(
+            _estimates(roc_auc=0.73, default_rate=0.09, recall=0.5), auc_margin=0.05
+        )
+        == []
+    )
+
+
+def test_auc_margin_must_be_positive():
+    with pytest.raises(ValueError, match="auc_margin must be positive"):
+        performance_alerts(_estimates(), auc_margin=0)
 
 
 def test_drift_score_and_null_share_alerts():
@@ -147,7 +103,7 @@ def test_drift_score_and_null_share_alerts():
 def _alerts() -> pd.DataFrame:
     return alerts_frame(
         [
-            Alert("w", "watch", "rule", "x", "mean", 1.0, "mean > 0.5"),
+            Alert("w", "watch", "quality", "x", "null_share_change", 0.1, "x >= 0.05"),
             Alert("drift_a", "act", "drift", "a", "psi", 0.4, "psi >= 0.25"),
         ]
     )

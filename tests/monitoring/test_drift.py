@@ -10,6 +10,7 @@ from loan_default.monitoring.columns import split_features
 from loan_default.monitoring.drift import (
     binned_shares,
     categorical_psi,
+    characteristic_analysis,
     feature_drift,
     js_distance,
     ks_test,
@@ -186,3 +187,62 @@ def test_batch_with_text_in_a_numeric_feature_is_refused(reference, stable_batch
     batch = stable_batch.assign(num_05=stable_batch["num_05"].astype("string"))
     with pytest.raises(ValueError, match=r"numeric in the reference.*num_05"):
         split_features(reference, batch, EXCLUDED)
+
+
+# --- characteristic analysis -----------------------------------------------------
+
+
+def test_characteristic_analysis_by_hand():
+    reference = pd.DataFrame(
+        {
+            "x": [1.0, 2.0, 3.0, 4.0, np.nan],
+            "c": pd.array(["a", "a", "b", "b", None], dtype="string"),
+            "PROBABILITY": [0.1, 0.2, 0.3, 0.4, 0.5],
+        }
+    )
+    current = pd.DataFrame(
+        {
+            "x": [1.0, 1.0, 4.0, np.nan],
+            "c": pd.array(["a", "a", "a", "b"], dtype="string"),
+            "PROBABILITY": [0.2, 0.4, 0.6, 0.8],
+        }
+    )
+    psi = {"bins": 2, "epsilon": 1e-4}
+    table = characteristic_analysis(
+        reference, current, ["x"], ["c"], psi, score_column="PROBABILITY"
+    )
+    x = table.loc[table["feature"] == "x"]
+    # Median edge of the reference's present values: 2.5; then the missing bin.
+    assert x["bin"].tolist() == ["< 2.5", ">= 2.5", "missing"]
+    assert x["reference_share"].tolist() == pytest.approx([0.4, 0.4, 0.2])
+    assert x["current_share"].tolist() == pytest.approx([0.5, 0.25, 0.25])
+    assert x["mean_score_reference"].tolist() == pytest.approx([0.15, 0.35, 0.5])
+    assert x["mean_score_current"].tolist() == pytest.approx([0.3, 0.6, 0.8])
+    c = table.loc[table["feature"] == "c"].set_index("bin")
+    assert c.loc["a", "current_share"] == pytest.approx(0.75)
+    assert c.loc["(missing)", "current_share"] == 0
+    assert np.isnan(c.loc["(missing)", "mean_score_current"])
+    assert c.loc["b", "mean_score_current"] == pytest.approx(0.8)
+
+
+def test_characteristic_contributions_sum_to_each_features_psi(
+    reference, drifted_batch, monitoring_params
+):
+    numeric, categorical = split_features(reference, drifted_batch, EXCLUDED)
+    psi = monitoring_params["psi"]
+    table = characteristic_analysis(
+        reference, drifted_batch, numeric, categorical, psi, score_column="PROBABILITY"
+    )
+    csi = table.groupby("feature")["csi_contribution"].sum()
+    drift = feature_drift(reference, drifted_batch, numeric, categorical, psi)
+    assert csi[drift["feature"]].to_numpy() == pytest.approx(drift["psi"].to_numpy())
+    shares = table.groupby("feature")[["reference_share", "current_share"]].sum()
+    assert shares.to_numpy() == pytest.approx(1.0)
+
+
+def test_characteristic_analysis_refuses_an_empty_batch(reference, monitoring_params):
+    with pytest.raises(ValueError, match="batch is empty"):
+        characteristic_analysis(
+            reference, reference.iloc[:0], ["num_00"], [], monitoring_params["psi"],
+            score_column="PROBABILITY",
+        )  # fmt: skip

@@ -35,6 +35,37 @@ def test_prometheus_text_parses_with_the_expected_gauges(outputs):
     assert families["loan_default_batch_rows"].samples[0].value == 5_000
 
 
+def test_prometheus_text_has_the_estimates_and_the_thresholds(outputs):
+    thresholds = {"psi": {"watch": 0.1, "act": 0.25}, "auc_margin": {"act": 0.03}}
+    families = _families(
+        prometheus_exposition(outputs["metrics"], outputs["alerts"], 5_000, thresholds)
+    )
+    estimated = {
+        (sample.labels["metric"], sample.labels["figure"]): sample.value
+        for sample in families["loan_default_estimated_performance"].samples
+    }
+    table = outputs["estimates"].set_index("metric")
+    for metric in table.index:
+        for figure, column in (("reference", "reference"), ("estimate", "estimate"),
+                               ("lower", "lower"), ("upper", "upper"),
+                               ("realised", "realised")):  # fmt: skip
+            assert estimated[(metric, figure)] == pytest.approx(
+                table.loc[metric, column]
+            )
+    threshold = {
+        (sample.labels["check"], sample.labels["severity"]): sample.value
+        for sample in families["loan_default_threshold"].samples
+    }
+    assert threshold == {("psi", "watch"): 0.1, ("psi", "act"): 0.25,
+                         ("auc_margin", "act"): 0.03}  # fmt: skip
+    change = {
+        sample.labels["feature"]: sample.value
+        for sample in families["loan_default_feature_null_share_change"].samples
+    }
+    quality = outputs["quality"].set_index("feature")
+    assert change["num_00"] == pytest.approx(quality.loc["num_00", "null_share_change"])
+
+
 def test_prometheus_text_without_labels_has_no_auc(
     reference, stable_batch, monitoring_params
 ):
@@ -44,6 +75,11 @@ def test_prometheus_text_without_labels_has_no_auc(
     families = _families(prometheus_exposition(outputs["metrics"], outputs["alerts"]))
     assert "loan_default_auc" not in families
     assert "loan_default_feature_psi" in families
+    figures = {
+        sample.labels["figure"]
+        for sample in families["loan_default_estimated_performance"].samples
+    }
+    assert figures == {"reference", "estimate", "lower", "upper"}
 
 
 def test_html_report_is_self_contained_small_and_holds_no_rows(
@@ -65,6 +101,9 @@ def test_html_report_is_self_contained_small_and_holds_no_rows(
         "importance",
         "Client profile",
         "Data quality",
+        "Estimated performance",
+        "Characteristic analysis",
+        "Population stability by risk grade",
     ):
         assert section in page
 

@@ -2,10 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from loan_default.monitoring.drift import psi_from_shares
 from loan_default.monitoring.stability import (
     client_profile,
     importance_stability,
-    risk_decile_shares,
+    population_stability,
     score_histogram,
     score_statistics,
 )
@@ -28,12 +29,44 @@ def test_score_statistics_refuse_bad_quantiles_and_empty_scores():
         score_statistics(scores, pd.Series([np.nan]), [0.5])
 
 
-def test_risk_decile_shares_include_deciles_absent_from_one_side():
-    shares = risk_decile_shares(pd.Series([1, 1, 2, 3]), pd.Series([3, 3]))
-    assert shares["risk_decile"].tolist() == [1, 2, 3]
-    assert shares["reference"].tolist() == [0.5, 0.25, 0.25]
-    assert shares["current"].tolist() == [0.0, 0.0, 1.0]
-    assert shares["change"].sum() == pytest.approx(0.0)
+def test_population_stability_by_risk_grade_by_hand():
+    table = population_stability(
+        pd.Series([1, 1, 2, 3]),
+        pd.Series([3, 3]),
+        pd.Series([0.1, 0.3, 0.5, 0.9]),
+        pd.Series([0.7, 0.8]),
+        epsilon=1e-4,
+    )
+    assert table["risk_decile"].tolist() == [1, 2, 3]
+    assert table["reference"].tolist() == [0.5, 0.25, 0.25]
+    assert table["current"].tolist() == [0.0, 0.0, 1.0]
+    assert table["change"].sum() == pytest.approx(0.0)
+    # Each grade's PSI term, an empty share raised to epsilon.
+    assert table["psi_contribution"].tolist() == pytest.approx(
+        [
+            (1e-4 - 0.5) * np.log(1e-4 / 0.5),
+            (1e-4 - 0.25) * np.log(1e-4 / 0.25),
+            0.75 * np.log(1 / 0.25),
+        ]
+    )
+    assert table["mean_score_reference"].tolist() == pytest.approx([0.2, 0.5, 0.9])
+    assert table["mean_score_current"].iloc[:2].isna().all()
+    assert table["mean_score_current"].iloc[2] == pytest.approx(0.75)
+
+
+def test_population_stability_terms_sum_to_the_psi_over_grades():
+    rng = np.random.default_rng(3)
+    before, after = rng.integers(1, 11, 5000), rng.integers(3, 11, 2000)
+    table = population_stability(
+        pd.Series(before), pd.Series(after), pd.Series(rng.random(5000)),
+        pd.Series(rng.random(2000)), epsilon=1e-4,
+    )  # fmt: skip
+    expected = psi_from_shares(
+        np.bincount(before, minlength=11)[1:] / 5000,
+        np.bincount(after, minlength=11)[1:] / 2000,
+        1e-4,
+    )
+    assert table["psi_contribution"].sum() == pytest.approx(expected)
 
 
 def test_importance_stability_ranks_and_changes():

@@ -1,13 +1,15 @@
-"""Alerts: from drift verdicts, null-share jumps and rules written in the parameters.
+"""Alerts of a monitoring run: drift verdicts, null-share jumps and the estimated
+performance, each with its evidence (the statistic, the observed value and the rule
+it broke).
 
-Every alert carries its evidence: the statistic, the observed value and the rule it
-broke. ``raise_on_act_alerts`` lets a run fail on ``act`` alerts (``fail_on_act``).
+They are the run's own verdicts, for the report, ``alerts.json`` and the
+``fail_on_act`` gate (``raise_on_act_alerts``). Alerting people is Prometheus'
+job: ``deploy/prometheus/alerts.yml`` raises the same alerts from the exported
+gauges, with the thresholds exported beside them from the same parameters.
 """
 
 from __future__ import annotations
 
-import logging
-import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -17,19 +19,7 @@ import pandas as pd
 
 from loan_default.errors import ProjectError
 
-logger = logging.getLogger(__name__)
-
 SEVERITIES = ("watch", "act")
-OPERATORS = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
-_RULE_KEYS = {"name", "statistic", "operator", "value", "severity"}
-_OPTIONAL_RULE_KEYS = {"feature", "section", "compare"}
 
 
 @dataclass(frozen=True)
@@ -110,89 +100,50 @@ def null_share_alerts(
     ]
 
 
-def validate_rules(rules: Sequence[Mapping[str, Any]]) -> None:
-    """Check every rule's keys, operator, severity and value; one error lists them all."""
-    problems = []
-    for position, rule in enumerate(rules):
-        label = f"monitoring rule {position} ({rule.get('name', 'unnamed')})"
-        missing = _RULE_KEYS - set(rule)
-        unknown = set(rule) - _RULE_KEYS - _OPTIONAL_RULE_KEYS
-        if missing:
-            problems.append(f"{label}: missing keys {sorted(missing)}")
-        if unknown:
-            problems.append(
-                f"{label}: unknown keys {sorted(unknown)}; allowed: "
-                f"{sorted(_RULE_KEYS | _OPTIONAL_RULE_KEYS)}"
-            )
-        if "operator" in rule and rule["operator"] not in OPERATORS:
-            problems.append(
-                f"{label}: operator {rule['operator']!r} not in {list(OPERATORS)}"
-            )
-        if "severity" in rule and rule["severity"] not in SEVERITIES:
-            problems.append(
-                f"{label}: severity {rule['severity']!r} not in {list(SEVERITIES)}"
-            )
-        if rule.get("compare", "current") not in ("current", "change"):
-            problems.append(
-                f"{label}: compare {rule['compare']!r} not in ['current', 'change']"
-            )
-        if "value" in rule and not isinstance(rule["value"], int | float):
-            problems.append(f"{label}: value {rule['value']!r} is not a number")
-    if problems:
-        raise ValueError("invalid monitoring rules:\n" + "\n".join(problems))
+def performance_alerts(estimates: pd.DataFrame, auc_margin: float) -> list[Alert]:
+    """Alerts on the estimated performance table (``estimates.estimated_performance``).
 
-
-def rule_alerts(
-    metrics: pd.DataFrame, rules: Sequence[Mapping[str, Any]]
-) -> list[Alert]:
-    """Evaluate parameter rules against the tidy metrics table.
-
-    A rule names a ``statistic`` and, for a feature-level figure, a ``feature``
-    (``section`` settles a name used in two sections). ``compare: change`` compares
-    ``current - reference`` instead of the current value. When the batch has no
-    labels, a model-level rule whose figure is absent (performance) is skipped with a
-    log line; any other absent figure is an error, so a typo cannot silence an alert.
+    - ``estimated_auc_drop``: the AUC expected on the batch is below the reference's
+      by more than ``auc_margin``: the population moved to where the model ranks
+      worse, before any outcome is known;
+    - ``realised_auc_drop``: the same on the realised AUC, once outcomes arrived;
+    - ``calibration_drift_<metric>``: the realised figure lies outside the estimate's
+      interval: the probabilities no longer match the outcomes.
     """
-    validate_rules(rules)
-    labelled = bool((metrics["section"] == "performance").any())
+    if not auc_margin > 0:
+        raise ValueError(
+            f"estimated_performance.auc_margin must be positive; got {auc_margin}"
+        )
+    by_metric = estimates.set_index("metric")
+    auc = by_metric.loc["roc_auc"]
     alerts = []
-    for rule in rules:
-        feature = str(rule.get("feature", ""))
-        matches = metrics.loc[
-            (metrics["statistic"] == rule["statistic"])
-            & (metrics["feature"] == feature)
-        ]
-        if "section" in rule:
-            matches = matches.loc[matches["section"] == rule["section"]]
-        if matches.empty and feature == "" and not labelled:
-            logger.info("rule %s skipped: the batch has no labels", rule["name"])
-            continue
-        if len(matches) != 1:
-            raise ValueError(
-                f"monitoring rule {rule['name']!r}: statistic {rule['statistic']!r} "
-                f"for feature {feature!r} matches {len(matches)} figures "
-                f"(sections {sorted(matches['section'].unique())}); known statistics: "
-                f"{sorted(metrics['statistic'].unique())}"
-            )
-        row = matches.iloc[0]
-        on_change = rule.get("compare", "current") == "change"
-        observed = row["current"] - row["reference"] if on_change else row["current"]
-        statistic = f"{rule['statistic']} change" if on_change else rule["statistic"]
-        if np.isnan(observed):
-            logger.info("rule %s skipped: %s is not defined", rule["name"], statistic)
-            continue
-        if OPERATORS[rule["operator"]](observed, rule["value"]):
+    for name, figure in (("estimated", "estimate"), ("realised", "realised")):
+        drop = float(auc["reference"] - auc[figure])
+        if drop > auc_margin:
             alerts.append(
                 Alert(
-                    name=rule["name"],
-                    severity=rule["severity"],
-                    source="rule",
-                    feature=feature,
-                    statistic=statistic,
-                    observed=float(observed),
-                    rule=f"{statistic} {rule['operator']} {rule['value']}",
+                    name=f"{name}_auc_drop",
+                    severity="act",
+                    source="estimate",
+                    feature="",
+                    statistic=f"reference roc_auc - {name} roc_auc",
+                    observed=drop,
+                    rule=f"drop > {auc_margin}",
                 )
             )
+    outside = by_metric.loc[by_metric["within_interval"] == 0]
+    alerts += [
+        Alert(
+            name=f"calibration_drift_{metric}",
+            severity="act",
+            source="estimate",
+            feature="",
+            statistic=f"realised {metric}",
+            observed=float(row.realised),
+            rule=f"{row.lower:.4g} <= realised <= {row.upper:.4g}",
+        )
+        for metric, row in outside.iterrows()
+    ]
     return alerts
 
 

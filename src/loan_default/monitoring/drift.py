@@ -78,10 +78,11 @@ def binned_shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.append(counts, missing.sum()) / values.size
 
 
-def psi_from_shares(
+def psi_contributions(
     reference: np.ndarray, current: np.ndarray, epsilon: float
-) -> float:
-    """PSI of two share vectors over the same bins, empty bins raised to ``epsilon``."""
+) -> np.ndarray:
+    """Each bin's term of the PSI, empty bins raised to ``epsilon``; their sum is
+    the PSI (the characteristic analysis lists them)."""
     if reference.shape != current.shape:
         raise ValueError(
             f"share vectors must have the same bins; got {reference.shape} "
@@ -91,7 +92,14 @@ def psi_from_shares(
         raise ValueError(f"psi epsilon must lie in (0, 1); got {epsilon}")
     reference = np.maximum(reference, epsilon)
     current = np.maximum(current, epsilon)
-    return float(np.sum((current - reference) * np.log(current / reference)))
+    return (current - reference) * np.log(current / reference)
+
+
+def psi_from_shares(
+    reference: np.ndarray, current: np.ndarray, epsilon: float
+) -> float:
+    """PSI of two share vectors over the same bins, empty bins raised to ``epsilon``."""
+    return float(np.sum(psi_contributions(reference, current, epsilon)))
 
 
 def numeric_psi(
@@ -230,3 +238,150 @@ def feature_drift(
     return drift.sort_values("psi", ascending=False, kind="stable").reset_index(
         drop=True
     )
+
+
+# --- characteristic analysis -----------------------------------------------------
+
+MISSING_BIN = "missing"
+CHARACTERISTIC_COLUMNS = [
+    "feature",
+    "kind",
+    "bin",
+    "reference_share",
+    "current_share",
+    "csi_contribution",
+    "mean_score_reference",
+    "mean_score_current",
+]
+
+
+def _edge_labels(edges: np.ndarray) -> list[str]:
+    """``< a``, ``[a, b)``, ..., ``>= z`` for the value bins of ``binned_shares``."""
+    if edges.size == 0:
+        return ["all values"]
+    text = [f"{edge:.6g}" for edge in edges]
+    return (
+        [f"< {text[0]}"]
+        + [f"[{low}, {high})" for low, high in zip(text, text[1:], strict=False)]
+        + [f">= {text[-1]}"]
+    )
+
+
+def _binned_mean(bins: np.ndarray, score: np.ndarray, size: int) -> np.ndarray:
+    counts = np.bincount(bins, minlength=size)
+    sums = np.bincount(bins, weights=score, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+def _numeric_bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """The bin of each value as ``binned_shares`` counts it: missing is the last."""
+    index = np.searchsorted(edges, np.nan_to_num(values), side="right")
+    return np.where(np.isnan(values), edges.size + 1, index)
+
+
+def _numeric_characteristic(
+    name: str,
+    reference: pd.Series,
+    current: pd.Series,
+    scores: tuple[np.ndarray, np.ndarray],
+    *,
+    bins: int,
+    epsilon: float,
+) -> pd.DataFrame:
+    before, after = as_float(reference), as_float(current)
+    edges = reference_edges(before, bins)
+    size = edges.size + 2
+    reference_share = binned_shares(before, edges)
+    current_share = binned_shares(after, edges)
+    return pd.DataFrame(
+        {
+            "feature": name,
+            "kind": "numeric",
+            "bin": [*_edge_labels(edges), MISSING_BIN],
+            "reference_share": reference_share,
+            "current_share": current_share,
+            "csi_contribution": psi_contributions(
+                reference_share, current_share, epsilon
+            ),
+            "mean_score_reference": _binned_mean(
+                _numeric_bin_index(before, edges), scores[0], size
+            ),
+            "mean_score_current": _binned_mean(
+                _numeric_bin_index(after, edges), scores[1], size
+            ),
+        }
+    )
+
+
+def _categorical_characteristic(
+    name: str,
+    reference: pd.Series,
+    current: pd.Series,
+    scores: tuple[np.ndarray, np.ndarray],
+    epsilon: float,
+) -> pd.DataFrame:
+    shares = level_shares(reference, current)
+    means = [
+        pd.Series(score, index=as_levels(side).to_numpy())
+        .groupby(level=0)
+        .mean()
+        .reindex(shares.index)
+        .to_numpy()
+        for side, score in zip((reference, current), scores, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "feature": name,
+            "kind": "categorical",
+            "bin": [str(level) for level in shares.index],
+            "reference_share": shares["reference"].to_numpy(),
+            "current_share": shares["current"].to_numpy(),
+            "csi_contribution": psi_contributions(
+                shares["reference"].to_numpy(), shares["current"].to_numpy(), epsilon
+            ),
+            "mean_score_reference": means[0],
+            "mean_score_current": means[1],
+        }
+    )
+
+
+def characteristic_analysis(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    numeric_features: list[str],
+    categorical_features: list[str],
+    psi_params: Mapping[str, Any],
+    *,
+    score_column: str,
+    workers: int = 1,
+) -> pd.DataFrame:
+    """Per feature and per bin: the reference's and the batch's share, the bin's
+    contribution to the characteristic stability index (CSI: the feature's PSI,
+    over the same bins as ``feature_drift``) and the mean score in the bin.
+
+    A bin whose share moved and whose mean score is high is where the batch's
+    risk comes from. Features come in the order given, bins in their order
+    (values ascending, then the missing bin; levels most common first).
+    """
+    if len(current) == 0:
+        raise ValueError("the current batch is empty: no characteristic to analyse")
+    bins, epsilon = int(psi_params["bins"]), float(psi_params["epsilon"])
+    scores = (as_float(reference[score_column]), as_float(current[score_column]))
+    parts = map_features(
+        lambda name: _numeric_characteristic(
+            name, reference[name], current[name], scores, bins=bins, epsilon=epsilon
+        ),
+        numeric_features,
+        workers,
+    ) + map_features(
+        lambda name: _categorical_characteristic(
+            name, reference[name], current[name], scores, epsilon
+        ),
+        categorical_features,
+        workers,
+    )
+    if not parts:
+        return pd.DataFrame(columns=CHARACTERISTIC_COLUMNS)
+    table = pd.concat(parts, ignore_index=True)[CHARACTERISTIC_COLUMNS]
+    return table.astype({"feature": "string", "kind": "string", "bin": "string"})

@@ -21,19 +21,72 @@ from matplotlib.figure import Figure
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 from loan_default.monitoring.alerts import SEVERITIES
+from loan_default.monitoring.estimates import ESTIMATED_METRICS
 
 PREFIX = "loan_default"
 
 
+ESTIMATE_FIGURES = ("lower", "upper", "realised")
+
+
+def _estimate_gauges(registry: CollectorRegistry, metrics: pd.DataFrame) -> None:
+    estimates = metrics.loc[metrics["section"] == "estimate"].set_index("statistic")
+    if estimates.empty:
+        return
+    estimated = Gauge(
+        f"{PREFIX}_estimated_performance",
+        "Performance expected from the calibrated probabilities, before outcomes: "
+        "the reference's, the batch's estimate and interval, and the realised "
+        "figure once outcomes arrived",
+        ["metric", "figure"],
+        registry=registry,
+    )
+    for name in (n for n in ESTIMATED_METRICS if n in estimates.index):
+        estimated.labels(metric=name, figure="reference").set(
+            estimates.loc[name, "reference"]
+        )
+        estimated.labels(metric=name, figure="estimate").set(
+            estimates.loc[name, "current"]
+        )
+        for figure in ESTIMATE_FIGURES:
+            if f"{name}_{figure}" in estimates.index:
+                estimated.labels(metric=name, figure=figure).set(
+                    estimates.loc[f"{name}_{figure}", "current"]
+                )
+
+
+def _threshold_gauges(
+    registry: CollectorRegistry, thresholds: Mapping[str, Mapping[str, float]]
+) -> None:
+    if not thresholds:
+        return
+    threshold = Gauge(
+        f"{PREFIX}_threshold",
+        "Alert thresholds of the monitoring parameters",
+        ["check", "severity"],
+        registry=registry,
+    )
+    for check, levels in thresholds.items():
+        for severity, value in levels.items():
+            threshold.labels(check=check, severity=severity).set(float(value))
+
+
 def prometheus_exposition(
-    metrics: pd.DataFrame, alerts: pd.DataFrame, batch_rows: int | None = None
+    metrics: pd.DataFrame,
+    alerts: pd.DataFrame,
+    batch_rows: int | None = None,
+    thresholds: Mapping[str, Mapping[str, float]] | None = None,
 ) -> str:
     """Gauges in the Prometheus text format, for a textfile collector or a push.
 
     ``loan_default_feature_psi{feature}``, ``loan_default_feature_null_share{feature}``,
-    ``loan_default_score_psi``, ``loan_default_alerts{severity}``, and when labels
-    arrived ``loan_default_auc``, ``loan_default_gini`` and
-    ``loan_default_performance{metric}``.
+    ``loan_default_feature_null_share_change{feature}``, ``loan_default_score_psi``,
+    ``loan_default_alerts{severity}``,
+    ``loan_default_estimated_performance{metric, figure}`` (figure: ``reference``,
+    ``estimate``, ``lower``, ``upper``, and ``realised`` once outcomes arrived),
+    ``loan_default_threshold{check, severity}`` (the parameters' thresholds, which
+    the Prometheus alerting rules compare with), and when labels arrived
+    ``loan_default_auc``, ``loan_default_gini`` and ``loan_default_performance{metric}``.
     """
     registry = CollectorRegistry()
 
@@ -58,6 +111,16 @@ def prometheus_exposition(
     )
     for row in figures("quality", "null_share").itertuples(index=False):
         null_share.labels(feature=row.feature).set(row.current)
+    null_share_change = Gauge(
+        f"{PREFIX}_feature_null_share_change",
+        "Share of missing values in the batch minus the reference's",
+        ["feature"],
+        registry=registry,
+    )
+    for row in figures("quality", "null_share").itertuples(index=False):
+        null_share_change.labels(feature=row.feature).set(row.current - row.reference)
+    _estimate_gauges(registry, metrics)
+    _threshold_gauges(registry, thresholds or {})
     score_psi = figures("score", "psi")
     if len(score_psi):
         Gauge(
@@ -162,6 +225,58 @@ def _importance_plot(importance: pd.DataFrame, top: int) -> str:
     return _png(figure)
 
 
+def _series(trends: pd.DataFrame, section: str, statistic: str) -> pd.Series:
+    """One model-level figure per batch, indexed by the batch's first run."""
+    rows = trends.loc[
+        (trends["section"] == section) & (trends["statistic"] == statistic)
+    ]
+    return rows.set_index("first_run")["value"]
+
+
+def _trend_plot(trends: pd.DataFrame, watch: float, act: float, features: int) -> str:
+    """Four panels over the last batches: PSI of the features drifting most in the
+    latest batch, the score PSI, the AUC and the default rate (estimated with its
+    interval, realised where outcomes arrived)."""
+    runs = sorted(trends["first_run"].unique())
+    position = {run: index for index, run in enumerate(runs)}
+    figure = Figure(figsize=(10, 6.5))
+    panels = figure.subplots(2, 2, sharex=True).ravel()
+    drift = trends.loc[(trends["section"] == "drift") & (trends["statistic"] == "psi")]
+    latest = drift.loc[drift["first_run"] == runs[-1]].nlargest(features, "value")
+    for feature in latest["feature"]:
+        line = drift.loc[drift["feature"] == feature]
+        panels[0].plot(line["first_run"].map(position), line["value"], label=feature)
+    score_psi = _series(trends, "score", "psi")
+    panels[1].plot(score_psi.index.map(position), score_psi, color="tab:purple")
+    for axes in panels[:2]:
+        for threshold, style in ((watch, ":"), (act, "--")):
+            axes.axhline(threshold, color="grey", linestyle=style)
+    panels[0].set(title="PSI of the top features", ylabel="PSI")
+    panels[0].legend(fontsize="x-small")
+    panels[1].set(title="score PSI", ylabel="PSI")
+    for axes, metric, title in (
+        (panels[2], "roc_auc", "AUC: estimated (band: 95% interval) and realised"),
+        (panels[3], "default_rate", "default rate: expected and realised"),
+    ):
+        estimate = _series(trends, "estimate", metric)
+        x = estimate.index.map(position)
+        axes.plot(x, estimate, marker=".", label="estimated")
+        axes.fill_between(
+            x,
+            _series(trends, "estimate", f"{metric}_lower").reindex(estimate.index),
+            _series(trends, "estimate", f"{metric}_upper").reindex(estimate.index),
+            alpha=0.25,
+        )
+        realised = _series(trends, "estimate", f"{metric}_realised")
+        axes.plot(realised.index.map(position), realised, "o", label="realised")
+        axes.set(title=title)
+        axes.legend(fontsize="x-small")
+    labels = [str(run)[:10] for run in runs]
+    for axes in panels[2:]:
+        axes.set_xticks(range(len(runs)), labels, rotation=45, fontsize="x-small")
+    return _png(figure)
+
+
 def _cell(value: object) -> str:
     """A table cell as text: floats to four significant digits, missing as blank."""
     if value is None or value is pd.NA or value is pd.NaT:
@@ -210,7 +325,8 @@ def html_report(
 
     ``outputs`` holds the checks' results by name (``alerts``, ``quality``, ``drift``,
     ``score_statistics``, ``score_psi``, ``score_histogram``, ``decile_shares``,
-    ``importance``, ``client_profile``, ``performance``) and ``batch_rows`` and
+    ``importance``, ``client_profile``, ``performance``, ``estimates``,
+    ``characteristic``, ``trends``) and ``batch_rows`` and
     ``reference_rows``; a part that is absent or an empty table (no scores, no labels,
     no contributions) is left out of the page. ``params`` holds the ``report`` and
     ``psi`` blocks of the ``monitoring`` parameters. ``context`` (e.g. model version,
@@ -238,6 +354,9 @@ def html_report(
         },
         "importance": None,
         "profile": None,
+        "estimates": None,
+        "characteristic": None,
+        "trends": None,
         "quality": _table(outputs["quality"]),
     }
     if (performance := _present(outputs.get("performance"))) is not None:
@@ -257,6 +376,27 @@ def html_report(
             "plot": _importance_plot(importance, top),
             "table": _table(
                 importance.drop(columns="method", errors="ignore").head(top)
+            ),
+        }
+    if (estimates := _present(outputs.get("estimates"))) is not None:
+        view["estimates"] = _table(estimates)
+    if (characteristic := _present(outputs.get("characteristic"))) is not None:
+        shown = drift["feature"].head(int(params["report"]["characteristic_features"]))
+        view["characteristic"] = _table(
+            characteristic.loc[characteristic["feature"].isin(shown)]
+            .assign(
+                order=lambda frame: frame["feature"].map(
+                    {name: index for index, name in enumerate(shown)}
+                )
+            )
+            .sort_values("order", kind="stable")
+            .drop(columns="order")
+        )
+    if (history := _present(outputs.get("trends"))) is not None:
+        view["trends"] = {
+            "batches": int(history["batch_id"].nunique()),
+            "plot": _trend_plot(
+                history, watch, act, int(params["report"]["trend_features"])
             ),
         }
     if (profile := _present(outputs.get("client_profile"))) is not None:

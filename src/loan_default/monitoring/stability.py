@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from loan_default.monitoring.columns import as_float
+from loan_default.monitoring.drift import psi_contributions
 
 
 def score_statistics(
@@ -30,18 +31,39 @@ def score_statistics(
     return table
 
 
-def risk_decile_shares(reference: pd.Series, current: pd.Series) -> pd.DataFrame:
-    """Share of applicants per risk decile in both samples, with the change."""
+def population_stability(
+    reference_grades: pd.Series,
+    current_grades: pd.Series,
+    reference_scores: pd.Series,
+    current_scores: pd.Series,
+    epsilon: float,
+) -> pd.DataFrame:
+    """The population stability report on the score by risk grade (risk decile).
+
+    Per grade: the expected share (the reference's, a tenth each for deciles cut on
+    it), the actual share of the batch, the change, the grade's term of the PSI, and
+    the mean score of both sides. The terms sum to the PSI over risk grades.
+    """
     shares = pd.DataFrame(
         {
-            "reference": reference.value_counts(normalize=True),
-            "current": current.value_counts(normalize=True),
+            "reference": reference_grades.value_counts(normalize=True),
+            "current": current_grades.value_counts(normalize=True),
         }
     ).fillna(0.0)
     shares.index = shares.index.astype("int64")
-    shares = shares.sort_index().rename_axis("risk_decile").reset_index()
+    shares = shares.sort_index().rename_axis("risk_decile")
     shares["change"] = shares["current"] - shares["reference"]
-    return shares
+    shares["psi_contribution"] = psi_contributions(
+        shares["reference"].to_numpy(), shares["current"].to_numpy(), epsilon
+    )
+    for side, grades, scores in (
+        ("reference", reference_grades, reference_scores),
+        ("current", current_grades, current_scores),
+    ):
+        means = pd.Series(as_float(scores)).groupby(grades.to_numpy()).mean()
+        means.index = means.index.astype("int64")
+        shares[f"mean_score_{side}"] = means.reindex(shares.index).to_numpy()
+    return shares.reset_index()
 
 
 def importance_stability(

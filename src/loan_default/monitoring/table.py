@@ -1,10 +1,12 @@
 """The tidy metrics table: every figure of a monitoring run, one row each.
 
 Columns ``section, feature, statistic, reference, current, method``: ``feature`` is
-empty for model-level figures (score, risk deciles, performance), ``reference`` is NaN
-for figures that compare the two samples (PSI, KS, ...) and ``method`` names how an
-estimated figure was computed (importance: the contribution method), empty otherwise.
-Dashboards read it as CSV or JSON; rule alerts look their statistic up in it.
+empty for model-level figures (score, risk deciles, performance, estimate),
+``reference`` is NaN for figures that compare the two samples (PSI, KS, ...) and
+``method`` names how an estimated figure was computed (importance: the contribution
+method; estimate: expected from calibrated probabilities), empty otherwise.
+Dashboards read it as CSV or JSON; the Prometheus gauges and the history are read
+from it.
 """
 
 from __future__ import annotations
@@ -45,6 +47,23 @@ def _long(
     )
 
 
+ESTIMATE_METHOD = "expected from calibrated probabilities"
+
+
+def _estimate_rows(estimates: pd.DataFrame) -> pd.DataFrame:
+    """``<metric>`` (the reference's estimate against the batch's), then
+    ``<metric>_lower``, ``_upper`` and, once outcomes arrived, ``_realised``."""
+    rows = []
+    for row in estimates.itertuples(index=False):
+        rows.append((row.metric, row.reference, row.estimate))
+        rows += [
+            (f"{row.metric}_{name}", np.nan, getattr(row, name))
+            for name in ("lower", "upper", "realised")
+        ]
+    frame = pd.DataFrame(rows, columns=["statistic", "reference", "current"])
+    return frame.assign(section="estimate", feature="", method=ESTIMATE_METHOD)
+
+
 def metrics_table(
     quality: pd.DataFrame,
     drift: pd.DataFrame,
@@ -54,6 +73,7 @@ def metrics_table(
     decile_shares: pd.DataFrame | None = None,
     importance: pd.DataFrame | None = None,
     performance: pd.DataFrame | None = None,
+    estimates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """All figures in one tidy table; missing parts (no scores, no labels) are skipped.
 
@@ -119,6 +139,8 @@ def metrics_table(
             )[["section", "statistic", "reference", "current"]]
         )
     parts += [part.assign(feature="", method="") for part in model_level]
+    if estimates is not None:
+        parts.append(_estimate_rows(estimates))
     table = pd.concat(
         [part[METRICS_COLUMNS] for part in parts if len(part)], ignore_index=True
     )

@@ -117,12 +117,15 @@ def parameter_inputs(monitoring: dict[str, Any]) -> dict[str, Any]:
 
 
 def monitoring_catalog(
-    root: Path, champion: Any, monitoring: dict[str, Any]
+    root: Path,
+    champion: Any,
+    monitoring: dict[str, Any],
+    save_version: str | None = None,
 ) -> DataCatalog:
     """The monitoring catalog under ``root`` with the champion, the scoring summary
     and the parameters in memory: what a later ``kedro run`` would find there."""
     catalog = DataCatalog.from_config(
-        own_catalog_entries(root), save_version=generate_timestamp()
+        own_catalog_entries(root), save_version=save_version or generate_timestamp()
     )
     inputs = {
         "champion_model": champion,
@@ -145,10 +148,13 @@ def run_checks(
     batch: pd.DataFrame,
     champion: Any,
     monitoring: dict[str, Any],
+    *,
+    save_version: str | None = None,
 ) -> Path:
     """Save the two scored frames as the upstream nodes would, then run every check
-    and export with SequentialRunner; files land under ``root``. Returns ``root``."""
-    catalog = monitoring_catalog(root, champion, monitoring)
+    and export with SequentialRunner; files land under ``root``, versioned ones as
+    ``save_version`` (default: now). Returns ``root``."""
+    catalog = monitoring_catalog(root, champion, monitoring, save_version)
     catalog.save("monitoring_reference", reference)
     catalog.save("monitoring_batch", batch)
     SequentialRunner().run(checks_pipeline(), catalog)
@@ -166,8 +172,9 @@ def own_catalog_entries(root: Path) -> dict[str, dict]:
     entries = {}
     for name, entry in loader["own"].items():
         entries[name] = dict(entry)
-        if "filepath" in entry:
-            entries[name]["filepath"] = str(root / entry["filepath"])
+        for key in ("filepath", "path"):  # a partitioned dataset has a path
+            if key in entry:
+                entries[name][key] = str(root / entry[key])
     return entries
 
 

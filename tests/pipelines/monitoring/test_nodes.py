@@ -13,14 +13,17 @@ import pandas as pd
 import pytest
 
 from loan_default.monitoring import MonitoringActAlertError
-from loan_default.monitoring.table import METRICS_COLUMNS
+from loan_default.monitoring.history import batch_id
+from loan_default.monitoring.table import ESTIMATE_METHOD, METRICS_COLUMNS
 from loan_default.pipelines.monitoring.nodes import (
     IMPORTANCE_METHOD,
+    analyse_characteristics,
     build_metrics_table,
     build_reference,
     check_act_alerts,
     compute_contributions,
     describe_monitoring_run,
+    estimate_performance,
     export_alerts,
     export_prometheus,
     join_batch_scores,
@@ -161,11 +164,18 @@ def checks(
     params = monitoring_params
     reference, batch = generated_reference, generated_drifted_batch
     columns, psi, workers = params["score_columns"], params["psi"], params["workers"]
+    estimated = params["estimated_performance"]
     results = {
         "quality": measure_data_quality(reference, batch, columns, workers),
         "drift": measure_feature_drift(reference, batch, columns, psi, workers),
-        "decile_shares": measure_decile_shares(reference, batch, columns),
+        "decile_shares": measure_decile_shares(reference, batch, columns, psi),
         "performance": measure_performance(batch, generated_champion, columns),
+        "characteristic": analyse_characteristics(
+            reference, batch, columns, psi, workers
+        ),
+        "estimates": estimate_performance(
+            reference, batch, generated_champion, columns, estimated
+        ),
     }
     (
         results["score_statistics"],
@@ -192,6 +202,7 @@ def checks(
                 "decile_shares",
                 "importance",
                 "performance",
+                "estimates",
             )
         }
     )
@@ -199,10 +210,10 @@ def checks(
         quality=results["quality"],
         drift=results["drift"],
         score_psi=results["score_psi"],
-        metrics=results["metrics"],
+        estimates=results["estimates"],
         psi=psi,
         null_share_jump=params["null_share_jump"],
-        rules=params["rules"],
+        estimated=estimated,
     )
     results["context"] = describe_monitoring_run(
         reference, batch, generated_champion, SCORING_SUMMARY
@@ -222,6 +233,7 @@ def test_drifted_labelled_batch_gives_every_part(checks, monitoring_params):
         "risk_decile",
         "importance",
         "performance",
+        "estimate",
     }
     profile = checks["client_profile"]
     assert profile["feature"].nunique() == monitoring_params["profile_features"]
@@ -232,8 +244,10 @@ def test_importance_figures_name_their_method(checks):
     assert (checks["importance"]["method"] == IMPORTANCE_METHOD).all()
     metrics = checks["metrics"]
     importance = metrics["section"] == "importance"
+    estimate = metrics["section"] == "estimate"
     assert (metrics.loc[importance, "method"] == IMPORTANCE_METHOD).all()
-    assert (metrics.loc[~importance, "method"] == "").all()
+    assert (metrics.loc[estimate, "method"] == ESTIMATE_METHOD).all()
+    assert (metrics.loc[~importance & ~estimate, "method"] == "").all()
     assert IMPORTANCE_METHOD == "tree-path (Saabas) approximation"
 
 
@@ -257,7 +271,7 @@ def test_unlabelled_batch_gives_an_empty_performance_table(
 
 
 def test_stable_batch_raises_no_act_alert(
-    generated_reference, generated_stable_batch, monitoring_params
+    generated_reference, generated_stable_batch, generated_champion, monitoring_params
 ):
     params = monitoring_params
     reference, batch = generated_reference, generated_stable_batch
@@ -268,48 +282,62 @@ def test_stable_batch_raises_no_act_alert(
         reference, batch, columns, params["psi"], params["score_quantiles"]
     )
     empty = pd.DataFrame()
+    estimates = estimate_performance(
+        reference, batch, generated_champion, columns, params["estimated_performance"]
+    )
     metrics = build_metrics_table(
         quality=quality,
         drift=drift,
         score_statistics=statistics,
         score_psi=score_psi,
-        decile_shares=measure_decile_shares(reference, batch, columns),
+        decile_shares=measure_decile_shares(reference, batch, columns, params["psi"]),
         importance=empty,
         performance=empty,
+        estimates=estimates,
     )
     alerts = raise_alerts(
         quality=quality,
         drift=drift,
         score_psi=score_psi,
-        metrics=metrics,
+        estimates=estimates,
         psi=params["psi"],
         null_share_jump=params["null_share_jump"],
-        rules=params["rules"],
+        estimated=params["estimated_performance"],
     )
+    assert estimates["realised"].isna().all()
     assert (alerts["severity"] == "act").sum() == 0
     assert score_psi < 0.1
     assert "performance" not in set(metrics["section"])
 
 
-def test_rule_on_a_feature_the_batch_lacks_is_refused(checks, monitoring_params):
-    typo = {
-        "name": "typo",
-        "feature": "num_99",
-        "statistic": "mean",
-        "operator": "<",
-        "value": 0,
-        "severity": "watch",
-    }
-    with pytest.raises(ValueError, match="'typo'.*'num_99'"):
-        raise_alerts(
-            quality=checks["quality"],
-            drift=checks["drift"],
-            score_psi=checks["score_psi"],
-            metrics=checks["metrics"],
-            psi=monitoring_params["psi"],
-            null_share_jump=monitoring_params["null_share_jump"],
-            rules=[typo],
-        )
+def test_estimates_sit_beside_the_realised_figures(checks, generated_champion):
+    estimates = checks["estimates"].set_index("metric")
+    performance = checks["performance"].set_index("metric")
+    # The realised AUC is the performance check's, computed by scikit-learn.
+    assert estimates.loc["roc_auc", "realised"] == pytest.approx(
+        performance.loc["roc_auc", "current"]
+    )
+    assert estimates.loc["recall", "realised"] == pytest.approx(
+        performance.loc["recall", "current"]
+    )
+    low, high = estimates.loc["roc_auc", ["lower", "upper"]]
+    assert low < estimates.loc["roc_auc", "estimate"] < high
+
+
+def test_characteristic_analysis_node_covers_every_feature(checks):
+    characteristic = checks["characteristic"]
+    assert set(characteristic["feature"]) == set(checks["drift"]["feature"])
+    csi = characteristic.groupby("feature")["csi_contribution"].sum()
+    drift = checks["drift"].set_index("feature")["psi"]
+    assert csi[drift.index].to_numpy() == pytest.approx(drift.to_numpy())
+
+
+def test_decile_shares_are_the_population_stability_report(checks):
+    shares = checks["decile_shares"]
+    assert {"psi_contribution", "mean_score_reference", "mean_score_current"} <= set(
+        shares.columns
+    )
+    assert (shares["psi_contribution"] >= 0).all()
 
 
 def test_unscored_frames_are_refused_by_the_score_checks(
@@ -327,7 +355,7 @@ def test_unscored_frames_are_refused_by_the_score_checks(
             params["score_quantiles"],
         )
     with pytest.raises(ValueError, match="reference has no column 'RISK_DECILE'"):
-        measure_decile_shares(unscored, generated_reference, columns)
+        measure_decile_shares(unscored, generated_reference, columns, params["psi"])
 
 
 def test_a_batch_that_lost_a_feature_is_refused(
@@ -343,12 +371,13 @@ def test_a_batch_that_lost_a_feature_is_refused(
         )
 
 
-def test_exports_carry_the_context(checks, monitoring_params):
+def test_exports_carry_the_context(checks, generated_drifted_batch, monitoring_params):
     context = checks["context"]
     assert context == {
         "model": "xgboost 2030-01-01T00.00.00.000Z",
         "batch": "synthetic, seed 7, drift none",
         "rows_quarantined": 0,
+        "batch_id": batch_id(generated_drifted_batch[APPLICATION_ID]),
         "batch_rows": 2_000,
         "reference_rows": 6_000,
     }
@@ -356,8 +385,16 @@ def test_exports_carry_the_context(checks, monitoring_params):
     assert document["counts"]["act"] == (checks["alerts"]["severity"] == "act").sum()
     assert document["batch_rows"] == 2_000
     assert len(document["alerts"]) == len(checks["alerts"])
-    prometheus = export_prometheus(checks["metrics"], checks["alerts"], context)
+    prometheus = export_prometheus(
+        metrics=checks["metrics"],
+        alerts=checks["alerts"],
+        context=context,
+        psi=monitoring_params["psi"],
+        null_share_jump=monitoring_params["null_share_jump"],
+        estimated=monitoring_params["estimated_performance"],
+    )
     assert "loan_default_batch_rows 2000.0" in prometheus
+    assert 'loan_default_threshold{check="psi",severity="act"} 0.25' in prometheus
     page = render_report(
         context=context,
         alerts=checks["alerts"],
@@ -370,6 +407,9 @@ def test_exports_carry_the_context(checks, monitoring_params):
         importance=checks["importance"],
         client_profile=checks["client_profile"],
         performance=checks["performance"],
+        estimates=checks["estimates"],
+        characteristic=checks["characteristic"],
+        trends=pd.DataFrame(),
         report=monitoring_params["report"],
         psi=monitoring_params["psi"],
     )
@@ -389,6 +429,9 @@ def test_exports_carry_the_context(checks, monitoring_params):
         importance=checks["importance"].head(0),
         client_profile=checks["client_profile"].head(0),
         performance=checks["performance"].head(0),
+        estimates=checks["estimates"],
+        characteristic=checks["characteristic"],
+        trends=pd.DataFrame(),
         report=monitoring_params["report"],
         psi=monitoring_params["psi"],
     )

@@ -13,6 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from loan_default.monitoring import MonitoringActAlertError
 from loan_default.pipelines.monitoring import create_pipeline
+from loan_default.pipelines.monitoring.nodes import build_reference
+from loan_default.synthetic import generate_new_applications
 from tests.pipelines.monitoring.conftest import (
     checks_pipeline,
     latest,
@@ -43,8 +45,12 @@ CHECKS = {
     "measure_importance_stability": "monitoring_importance",
     "profile_clients": "monitoring_client_profile",
     "measure_performance": "monitoring_performance",
+    "analyse_characteristics": "monitoring_characteristic",
+    "estimate_performance": "monitoring_estimates",
     "build_metrics_table": "monitoring_metrics",
     "raise_alerts": "monitoring_alert_table",
+    "record_history": "monitoring_history_rows",
+    "collect_trends": "monitoring_trends",
 }
 CHECK_FILES = "data/08_reporting/monitoring/checks"
 
@@ -130,6 +136,9 @@ def test_the_checks_write_their_results_and_the_exports(generated_drifted):
         "client_profile",
         "performance",
         "alerts",
+        "characteristic",
+        "estimates",
+        "trends",
     ):
         assert not pd.read_parquet(root / CHECK_FILES / f"{name}.parquet").empty, name
     score_psi = json.loads((root / CHECK_FILES / "score_psi.json").read_text())
@@ -144,6 +153,7 @@ def test_the_checks_write_their_results_and_the_exports(generated_drifted):
         "risk_decile",
         "importance",
         "performance",
+        "estimate",
     }
     importance = metrics.query("section == 'importance'")
     assert (importance["method"] == "tree-path (Saabas) approximation").all()
@@ -242,6 +252,7 @@ def test_scores_hold_one_row_per_applicant(stable, trained):
         "RISK_DECILE",
         "MODEL_VERSION",
         *(f"REASON_{rank}" for rank in range(1, 5)),
+        *(f"REASON_{rank}_STATEMENT" for rank in range(1, 5)),
     ]
     assert len(scores) == BATCH["n_applications"]
     assert scores["SK_ID_CURR"].is_unique
@@ -304,3 +315,100 @@ def test_prometheus_file_parses(stable):
         "loan_default_alerts",
         "loan_default_batch_rows",
     } <= families
+
+
+# --- the history: ten daily batches, drift growing from day 5 ---------------------
+
+DAYS = 10
+
+
+def _drift_of_day(day: int) -> dict:
+    """No drift for four days, then the external score falling a little more each
+    day (a covariate shift: the outcomes still follow the features)."""
+    if day < 5:
+        return {}
+    return {"shift": {"EXT_SOURCE_3": -0.05 * (day - 4)}}
+
+
+def _scored_day(trained, day: int) -> pd.DataFrame:
+    """The day's batch from the generator, scored by the champion as the scoring
+    pipeline scores it; outcomes known for the first three days."""
+    batch = generate_new_applications(
+        1_000, seed=100 + day, drift=_drift_of_day(day), with_target=day <= 3,
+        first_id=600_000 + 10_000 * day,
+    )  # fmt: skip
+    return build_reference(
+        batch.application, batch.previous_application, trained.champion
+    )
+
+
+def _run_day(trained, root, reference, day: int, monitoring: dict) -> None:
+    run_checks(
+        root,
+        reference,
+        _scored_day(trained, day),
+        trained.champion,
+        monitoring,
+        save_version=f"2026-03-{day:02d}T06.00.00.000Z",
+    )
+
+
+@pytest.fixture(scope="module")
+def champion_reference(trained) -> pd.DataFrame:
+    return build_reference(
+        trained.application_test,
+        trained.previous_application_validated,
+        trained.champion,
+    )
+
+
+@pytest.fixture(scope="module")
+def ten_days(trained, champion_reference, monitoring_params, tmp_path_factory):
+    root = tmp_path_factory.mktemp("ten_days")
+    for day in range(1, DAYS + 1):
+        _run_day(trained, root, champion_reference, day, monitoring_params)
+    return root
+
+
+def test_history_keeps_one_row_per_batch_per_metric(ten_days):
+    folder = ten_days / "data/08_reporting/monitoring/history.parquet"
+    versions = sorted(path.name for path in folder.iterdir())
+    assert versions == [f"2026-03-{day:02d}T06.00.00.000Z" for day in range(1, 11)]
+    history = pd.concat(
+        pd.read_parquet(folder / version / "history.parquet").assign(run=version)
+        for version in versions
+    )
+    assert history["batch_id"].nunique() == DAYS
+    per_batch = history.groupby(["batch_id", "section", "feature", "statistic"])
+    assert (per_batch.size() == 1).all()
+
+
+def test_trends_follow_the_growing_drift(ten_days):
+    trends = pd.read_parquet(ten_days / CHECK_FILES / "trends.parquet")
+    assert trends["first_run"].nunique() == DAYS
+    by_day = trends.loc[
+        (trends["section"] == "drift") & (trends["feature"] == "EXT_SOURCE_3")
+    ].set_index("first_run")["value"]
+    assert by_day.iloc[:4].max() < 0.1  # undrifted days
+    assert by_day.iloc[-1] >= 0.25  # the last day acts
+    assert by_day.iloc[4:].is_monotonic_increasing
+    default_rate = trends.loc[trends["statistic"] == "default_rate"]
+    expected = default_rate.set_index("first_run")["value"]
+    assert expected.iloc[-1] > expected.iloc[:4].max()  # riskier applicants
+    realised = trends.loc[trends["statistic"] == "roc_auc_realised"]
+    assert len(realised) == 3  # the three labelled days
+    page = latest(ten_days, "data/08_reporting/monitoring/report.html").read_text()
+    assert f"Trends over the last {DAYS} batches" in page
+
+
+def test_history_window_is_set_in_the_parameters(
+    ten_days, trained, champion_reference, monitoring_params
+):
+    window = monitoring_params | {
+        "report": monitoring_params["report"] | {"history_batches": 4}
+    }
+    _run_day(trained, ten_days, champion_reference, 11, window)
+    trends = pd.read_parquet(ten_days / CHECK_FILES / "trends.parquet")
+    assert trends["first_run"].unique().tolist() == [
+        f"2026-03-{day:02d}T06.00.00.000Z" for day in range(8, 12)
+    ]

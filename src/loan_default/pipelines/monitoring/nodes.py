@@ -33,7 +33,7 @@ from loan_default.monitoring.alerts import (
     alerts_frame,
     drift_alerts,
     null_share_alerts,
-    rule_alerts,
+    performance_alerts,
     score_drift_alerts,
 )
 from loan_default.monitoring.columns import (
@@ -41,7 +41,13 @@ from loan_default.monitoring.columns import (
     non_feature_columns,
     split_features,
 )
-from loan_default.monitoring.drift import feature_drift, numeric_psi
+from loan_default.monitoring.drift import (
+    characteristic_analysis,
+    feature_drift,
+    numeric_psi,
+)
+from loan_default.monitoring.estimates import estimated_performance
+from loan_default.monitoring.history import batch_id, history_rows, trends
 from loan_default.monitoring.performance import (
     PERFORMANCE_COLUMNS,
     labelled_performance,
@@ -50,7 +56,7 @@ from loan_default.monitoring.quality import data_quality
 from loan_default.monitoring.stability import (
     client_profile,
     importance_stability,
-    risk_decile_shares,
+    population_stability,
     score_histogram,
     score_statistics,
 )
@@ -225,13 +231,62 @@ def measure_score_stability(
 
 
 def measure_decile_shares(
-    reference: pd.DataFrame, batch: pd.DataFrame, score_columns: dict[str, str]
+    reference: pd.DataFrame,
+    batch: pd.DataFrame,
+    score_columns: dict[str, str],
+    psi: dict[str, Any],
 ) -> pd.DataFrame:
-    """Share of applicants per risk decile (a tenth each in the reference)."""
-    before, after = _score_columns(
+    """The population stability report by risk grade: expected (reference) against
+    actual share per risk decile, each decile's PSI term and mean score."""
+    grades = _score_columns(
         reference, batch, score_columns["risk_decile"], "risk decile"
     )
-    return risk_decile_shares(before, after)
+    scores = _score_columns(
+        reference, batch, score_columns["probability"], "probability of default"
+    )
+    return population_stability(*grades, *scores, float(psi["epsilon"]))
+
+
+def analyse_characteristics(
+    reference: pd.DataFrame,
+    batch: pd.DataFrame,
+    score_columns: dict[str, str],
+    psi: dict[str, Any],
+    workers: int,
+) -> pd.DataFrame:
+    """Characteristic analysis: per feature and bin, both sides' shares, the bin's
+    contribution to the CSI and the mean score in the bin."""
+    numeric, categorical = _features(reference, batch, score_columns)
+    column = score_columns["probability"]
+    _score_columns(reference, batch, column, "probability of default")
+    return characteristic_analysis(
+        reference,
+        batch,
+        numeric,
+        categorical,
+        psi,
+        score_column=column,
+        workers=int(workers),
+    )
+
+
+def estimate_performance(
+    reference: pd.DataFrame,
+    batch: pd.DataFrame,
+    champion_model: ScoringModel,
+    score_columns: dict[str, str],
+    estimated: dict[str, Any],
+) -> pd.DataFrame:
+    """Default rate, AUC, flagged share, recall and precision at the operating
+    threshold expected from the champion's calibrated probabilities, with their
+    intervals; the realised figures beside them when the batch has outcomes."""
+    before, after = _score_columns(
+        reference, batch, score_columns["probability"], "probability of default"
+    )
+    labels = batch[TARGET] if TARGET in batch.columns else None
+    return estimated_performance(
+        before, after, float(champion_model.threshold), estimated, labels
+    )
 
 
 def compute_contributions(
@@ -345,6 +400,7 @@ def build_metrics_table(
     decile_shares: pd.DataFrame,
     importance: pd.DataFrame,
     performance: pd.DataFrame,
+    estimates: pd.DataFrame,
 ) -> pd.DataFrame:
     """Every figure in one tidy table (``section, feature, statistic, reference,
     current, method``)."""
@@ -356,6 +412,7 @@ def build_metrics_table(
         decile_shares=decile_shares,
         importance=_measured(importance),
         performance=_measured(performance),
+        estimates=estimates,
     )
 
 
@@ -364,18 +421,19 @@ def raise_alerts(
     quality: pd.DataFrame,
     drift: pd.DataFrame,
     score_psi: float,
-    metrics: pd.DataFrame,
+    estimates: pd.DataFrame,
     psi: dict[str, Any],
     null_share_jump: dict[str, Any],
-    rules: list[dict[str, Any]],
+    estimated: dict[str, Any],
 ) -> pd.DataFrame:
-    """Drift, null-share, score-drift and rule alerts with their evidence, act first."""
+    """Drift, null-share, score-drift and performance alerts with their evidence,
+    act first."""
     watch, act = float(psi["watch"]), float(psi["act"])
     alerts = alerts_frame(
         drift_alerts(drift, watch, act)
         + null_share_alerts(quality, null_share_jump)
         + score_drift_alerts(float(score_psi), watch, act)
-        + rule_alerts(metrics, rules)
+        + performance_alerts(estimates, float(estimated["auc_margin"]))
     )
     counts = _counts(alerts)
     logger.info(
@@ -422,6 +480,7 @@ def describe_monitoring_run(
     return {
         "model": f"{champion_model.algorithm} {champion_model.model_version}",
         "batch": described,
+        "batch_id": batch_id(batch[APPLICATION_ID]),
         "rows_quarantined": scoring_summary["rows_quarantined"],
         "batch_rows": len(batch),
         "reference_rows": len(reference),
@@ -440,6 +499,28 @@ def export_alerts(alerts: pd.DataFrame, context: dict[str, Any]) -> dict[str, An
     }
 
 
+def record_history(metrics: pd.DataFrame, context: dict[str, Any]) -> pd.DataFrame:
+    """This batch's tracked figures, one row per metric: a new version of the
+    history dataset."""
+    return history_rows(metrics, context["batch_id"])
+
+
+def collect_trends(
+    history: dict[str, Any], this_run: pd.DataFrame, report: dict[str, Any]
+) -> pd.DataFrame:
+    """The last ``report.history_batches`` batches of the history, oldest first.
+
+    ``history`` is the partitioned view of every version (partition ids start with
+    the run's save version); ``this_run`` is the version just written, taken so
+    that Kedro runs this node after it.
+    """
+    runs = {
+        partition.split("/", 1)[0]: load()[this_run.columns]
+        for partition, load in history.items()
+    }
+    return trends(runs, int(report["history_batches"]))
+
+
 def render_report(
     *,
     context: dict[str, Any],
@@ -453,6 +534,9 @@ def render_report(
     importance: pd.DataFrame,
     client_profile: pd.DataFrame,
     performance: pd.DataFrame,
+    estimates: pd.DataFrame,
+    characteristic: pd.DataFrame,
+    trends: pd.DataFrame,
     report: dict[str, Any],
     psi: dict[str, Any],
 ) -> str:
@@ -468,6 +552,9 @@ def render_report(
         "importance": importance,
         "client_profile": client_profile,
         "performance": performance,
+        "estimates": estimates,
+        "characteristic": characteristic,
+        "trends": trends,
         **{name: context[name] for name in _ROW_COUNTS},
     }
     described = {k: v for k, v in context.items() if k not in _ROW_COUNTS}
@@ -475,10 +562,22 @@ def render_report(
 
 
 def export_prometheus(
-    metrics: pd.DataFrame, alerts: pd.DataFrame, context: dict[str, Any]
+    *,
+    metrics: pd.DataFrame,
+    alerts: pd.DataFrame,
+    context: dict[str, Any],
+    psi: dict[str, Any],
+    null_share_jump: dict[str, Any],
+    estimated: dict[str, Any],
 ) -> str:
-    """Gauges in the Prometheus text format, for a textfile collector."""
-    return prometheus_exposition(metrics, alerts, context["batch_rows"])
+    """Gauges in the Prometheus text format, for a textfile collector, with the
+    thresholds the alerting rules compare them with."""
+    thresholds = {
+        "psi": {"watch": psi["watch"], "act": psi["act"]},
+        "null_share_jump": dict(null_share_jump),
+        "auc_margin": {"act": estimated["auc_margin"]},
+    }
+    return prometheus_exposition(metrics, alerts, context["batch_rows"], thresholds)
 
 
 def check_act_alerts(

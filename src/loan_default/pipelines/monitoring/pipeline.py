@@ -1,16 +1,19 @@
 """Wiring of the monitoring pipeline: reference and batch -> one node per check ->
-metrics, alerts, report, Prometheus text -> the act-alert gate."""
+metrics, alerts, history and trends, report, Prometheus text -> the act-alert gate."""
 
 from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
 from .nodes import (
+    analyse_characteristics,
     build_metrics_table,
     build_reference,
     check_act_alerts,
+    collect_trends,
     compute_contributions,
     describe_monitoring_run,
+    estimate_performance,
     export_alerts,
     export_prometheus,
     join_batch_scores,
@@ -22,6 +25,7 @@ from .nodes import (
     measure_score_stability,
     profile_clients,
     raise_alerts,
+    record_history,
     render_report,
 )
 
@@ -29,6 +33,9 @@ SIDES = ["monitoring_reference", "monitoring_batch"]
 SCORE_COLUMNS = "params:monitoring.score_columns"
 PSI = "params:monitoring.psi"
 WORKERS = "params:monitoring.workers"
+ESTIMATED = "params:monitoring.estimated_performance"
+NULL_SHARE_JUMP = "params:monitoring.null_share_jump"
+REPORT = "params:monitoring.report"
 
 
 def _inputs() -> Pipeline:
@@ -81,9 +88,21 @@ def _checks() -> Pipeline:
             ),
             Node(
                 measure_decile_shares,
-                [*SIDES, SCORE_COLUMNS],
+                [*SIDES, SCORE_COLUMNS, PSI],
                 "monitoring_decile_shares",
                 name="measure_decile_shares",
+            ),
+            Node(
+                analyse_characteristics,
+                [*SIDES, SCORE_COLUMNS, PSI, WORKERS],
+                "monitoring_characteristic",
+                name="analyse_characteristics",
+            ),
+            Node(
+                estimate_performance,
+                [*SIDES, "champion_model", SCORE_COLUMNS, ESTIMATED],
+                "monitoring_estimates",
+                name="estimate_performance",
             ),
             Node(
                 compute_contributions,
@@ -130,6 +149,7 @@ def _checks() -> Pipeline:
                     "decile_shares": "monitoring_decile_shares",
                     "importance": "monitoring_importance",
                     "performance": "monitoring_performance",
+                    "estimates": "monitoring_estimates",
                 },
                 "monitoring_metrics",
                 name="build_metrics_table",
@@ -140,10 +160,10 @@ def _checks() -> Pipeline:
                     "quality": "monitoring_quality",
                     "drift": "monitoring_drift",
                     "score_psi": "monitoring_score_psi",
-                    "metrics": "monitoring_metrics",
+                    "estimates": "monitoring_estimates",
                     "psi": PSI,
-                    "null_share_jump": "params:monitoring.null_share_jump",
-                    "rules": "params:monitoring.rules",
+                    "null_share_jump": NULL_SHARE_JUMP,
+                    "estimated": ESTIMATED,
                 },
                 "monitoring_alert_table",
                 name="raise_alerts",
@@ -160,6 +180,18 @@ def _exports() -> Pipeline:
                 [*SIDES, "champion_model", "scoring_summary"],
                 "monitoring_context",
                 name="describe_monitoring_run",
+            ),
+            Node(
+                record_history,
+                ["monitoring_metrics", "monitoring_context"],
+                "monitoring_history_rows",
+                name="record_history",
+            ),
+            Node(
+                collect_trends,
+                ["monitoring_history", "monitoring_history_rows", REPORT],
+                "monitoring_trends",
+                name="collect_trends",
             ),
             Node(
                 export_alerts,
@@ -181,7 +213,10 @@ def _exports() -> Pipeline:
                     "importance": "monitoring_importance",
                     "client_profile": "monitoring_client_profile",
                     "performance": "monitoring_performance",
-                    "report": "params:monitoring.report",
+                    "estimates": "monitoring_estimates",
+                    "characteristic": "monitoring_characteristic",
+                    "trends": "monitoring_trends",
+                    "report": REPORT,
                     "psi": PSI,
                 },
                 "monitoring_report",
@@ -189,7 +224,14 @@ def _exports() -> Pipeline:
             ),
             Node(
                 export_prometheus,
-                ["monitoring_metrics", "monitoring_alert_table", "monitoring_context"],
+                {
+                    "metrics": "monitoring_metrics",
+                    "alerts": "monitoring_alert_table",
+                    "context": "monitoring_context",
+                    "psi": PSI,
+                    "null_share_jump": NULL_SHARE_JUMP,
+                    "estimated": ESTIMATED,
+                },
                 "monitoring_prometheus",
                 name="export_prometheus",
             ),
