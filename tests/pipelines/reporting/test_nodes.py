@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from loan_default.model_risk.fairness import FAIRNESS_COLUMNS
 from loan_default.pipelines.reporting.nodes import (
     build_decile_table,
     build_segment_metrics,
@@ -35,7 +37,13 @@ SEGMENTS = {
         "days_per_year": 365.25,
         "bins_years": [20, 40, 70],
     },
+    "fairness": {
+        "screened": ["CODE_GENDER", "age band"],
+        "air_screen": 0.8,
+        "min_group_size": 10,
+    },
 }
+UNCERTAINTY = {"level": 0.95, "n_resamples": 30, "seed": 3}
 
 
 TREE_CHAMPION = {"algorithm": "tree", "operating_threshold": 0.3}
@@ -51,15 +59,10 @@ def test_segment_metrics_with_a_one_class_segment(upstream):
     )
     young_ids = set(applications.loc[young, "SK_ID_CURR"])
     predictions.loc[predictions["SK_ID_CURR"].isin(young_ids), "TARGET"] = 0
-    table = build_segment_metrics(predictions, TREE_CHAMPION, applications, SEGMENTS)
-    assert list(table.columns) == [
-        "segment",
-        "level",
-        "count",
-        "default_rate",
-        "flagged_rate",
-        "AUC",
-    ]
+    table = build_segment_metrics(
+        predictions, TREE_CHAMPION, applications, SEGMENTS, UNCERTAINTY
+    )
+    assert list(table.columns) == FAIRNESS_COLUMNS
     by_level = table.set_index(["segment", "level"])
     young_row = by_level.loc[("age band", "20-40")]
     assert young_row["count"] == len(young_ids)
@@ -68,15 +71,34 @@ def test_segment_metrics_with_a_one_class_segment(upstream):
     assert not math.isnan(by_level.loc[("age band", "40-70"), "AUC"])
     gender = table.loc[table["segment"] == "CODE_GENDER"]
     assert gender["count"].sum() == len(tree)
-    flagged = (tree["PROBABILITY"] >= 0.3).mean()
-    overall = (gender["flagged_rate"] * gender["count"]).sum() / len(tree)
-    assert overall == pytest.approx(flagged)
+    approved = (tree["PROBABILITY"] < 0.3).mean()
+    overall = (gender["approval_rate"] * gender["count"]).sum() / len(tree)
+    assert overall == pytest.approx(approved)
+
+
+def test_segment_metrics_flag_and_log_a_group_below_the_screen(upstream, caplog):
+    predictions = stacked(upstream)
+    applications = upstream["application_clean"]
+    tree = predictions["model"] == "tree"
+    women = set(applications.loc[applications["CODE_GENDER"] == "F", "SK_ID_CURR"])
+    # Every woman is scored above the threshold: none is approved.
+    predictions.loc[tree & predictions["SK_ID_CURR"].isin(women), "PROBABILITY"] = 0.9
+    with caplog.at_level(logging.WARNING):
+        table = build_segment_metrics(
+            predictions, TREE_CHAMPION, applications, SEGMENTS, UNCERTAINTY
+        )
+    row = table.set_index(["segment", "level"]).loc[("CODE_GENDER", "F")]
+    assert row["approval_rate"] == 0 and row["adverse_impact_ratio"] == 0
+    assert row["flagged"]
+    assert "Fairness screen: CODE_GENDER = F is approved at 0.0%" in caplog.text
 
 
 def test_segment_metrics_name_missing_applicants(upstream):
     applications = upstream["application_clean"].iloc[:-10]
     with pytest.raises(ValueError, match="application_clean: .* missing from it"):
-        build_segment_metrics(stacked(upstream), TREE_CHAMPION, applications, SEGMENTS)
+        build_segment_metrics(
+            stacked(upstream), TREE_CHAMPION, applications, SEGMENTS, UNCERTAINTY
+        )
 
 
 def test_segment_metrics_reject_a_column_outside_the_schema(upstream):
@@ -85,7 +107,9 @@ def test_segment_metrics_reject_a_column_outside_the_schema(upstream):
     with pytest.raises(
         ValueError, match="'CHANNEL' is not a column of application_data"
     ):
-        build_segment_metrics(stacked(upstream), TREE_CHAMPION, applications, segments)
+        build_segment_metrics(
+            stacked(upstream), TREE_CHAMPION, applications, segments, UNCERTAINTY
+        )
 
 
 def test_decile_table_gains_reach_one(upstream):

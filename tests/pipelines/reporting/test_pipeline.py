@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from loan_default.model_risk.document import SECTION_TITLES
 from loan_default.pipelines.reporting import create_pipeline
 from loan_default.pipelines.reporting.nodes import (
     stack_predictions,
@@ -86,6 +87,9 @@ def test_report_states_oracle_auc_for_synthetic_data_only(trained_project):
         validation_results=load("validation_results"),
         champion_metadata=load("champion_metadata"),
         segment_metrics=load("segment_metrics"),
+        champion_comparison=load("champion_comparison"),
+        calibration_by_grade=load("calibration_by_grade"),
+        calibration_summary=load("calibration_summary"),
         test_predictions=stack_predictions(
             **{
                 name: load(f"{name}_predictions_test")
@@ -94,7 +98,52 @@ def test_report_states_oracle_auc_for_synthetic_data_only(trained_project):
         ),
         true_default_probability=pd.DataFrame(columns=["SK_ID_CURR", "TRUE_PD"]),
         threshold_options=parameters["decision_rule"],
+        uncertainty_options=parameters["uncertainty"],
+        segment_options=parameters["reporting"]["segments"],
+        calibration_options=parameters["reporting"]["calibration"],
         report_options=parameters["reporting"]["report"],
     )
     assert "Oracle" not in real
     assert "ab12" in real
+
+
+def test_report_gives_intervals_and_says_whether_the_lead_is_significant(
+    trained_project,
+):
+    report = (reporting_dir(trained_project) / "evaluation_report.md").read_text()
+    comparison = trained_project.load("champion_comparison")
+    results = trained_project.load("evaluation_results").set_index("model")
+    champion = trained_project.load("champion_metadata")["algorithm"]
+    assert len(comparison) == len(trained_project.algorithms) - 1
+    assert (comparison["champion"] == champion).all()
+    auc = results.loc[champion]
+    assert (
+        f"{auc['AUC']:.3f} ({auc['AUC CI low']:.3f} to {auc['AUC CI high']:.3f})"
+        in report
+    )
+    for row in comparison.itertuples(index=False):
+        sentence = next(
+            line
+            for line in report.splitlines()
+            if line.startswith(("The champion ", "On the test split "))
+            and f" {row.challenger} " in line
+        )
+        assert ("not significant" in sentence) == (not row.significant)
+    assert "## Calibration (champion, test split)" in report
+    assert "Screened attributes: CODE_GENDER, age band, NAME_FAMILY_STATUS" in report
+
+
+def test_model_document_has_every_heading_and_embeds_its_plots(trained_project):
+    page = (reporting_dir(trained_project) / "model_document.html").read_text()
+    positions = [page.index(f". {title}</h2>") for title in SECTION_TITLES]
+    assert positions == sorted(positions)
+    assert page.count('src="data:image/png;base64,') >= 6
+    # Nothing is fetched from elsewhere: no links to files or the network.
+    assert 'src="http' not in page and 'href="http' not in page
+    assert "<script" not in page
+    # Figures come from the run's own outputs.
+    stability = trained_project.load("stability")
+    assert f"PSI {stability['psi'].iloc[0]:.4f}" in page
+    calibration = trained_project.load("calibration_summary").set_index("model")
+    champion = trained_project.load("champion_metadata")["algorithm"]
+    assert f"Calibration slope {calibration.loc[champion, 'slope']:.3f}" in page

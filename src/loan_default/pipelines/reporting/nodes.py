@@ -7,6 +7,7 @@ built in ``plots.py``.
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -27,7 +28,24 @@ from loan_default.model.scoring_model import (
     assign_risk_deciles,
     risk_decile_edges,
 )
+from loan_default.model_risk.calibration import (
+    calibration_by_grade,
+    calibration_intercept_and_slope,
+)
+from loan_default.model_risk.fairness import fairness_by_group
+from loan_default.model_risk.intervals import delong_paired_test
+from loan_default.monitoring.drift import numeric_psi, verdict
+from loan_default.pipelines.reporting.narrative import (
+    calibration_sentences,
+    comparison_table,
+    fairness_sentences,
+    fairness_table,
+    headline_table,
+    significance_sentences,
+)
 from loan_default.schema import APPLICATION, APPLICATION_ID, TARGET
+
+logger = logging.getLogger(__name__)
 
 MODEL = "model"
 ORIGIN_THRESHOLD = 0.5
@@ -184,19 +202,35 @@ def _segment_values(
     return segments
 
 
+def _champion_rows(
+    test_predictions: pd.DataFrame, champion_metadata: dict[str, Any]
+) -> pd.DataFrame:
+    champion_name = champion_metadata["algorithm"]
+    rows = test_predictions.loc[test_predictions[MODEL] == champion_name]
+    if rows.empty:
+        raise ValueError(
+            f"test_predictions: no rows of the champion {champion_name!r}; models: "
+            f"{sorted(test_predictions[MODEL].unique())}"
+        )
+    return rows.reset_index(drop=True)
+
+
 def build_segment_metrics(
     test_predictions: pd.DataFrame,
     champion_metadata: dict[str, Any],
     application_clean: pd.DataFrame,
     segment_options: dict,
+    uncertainty_options: dict,
 ) -> pd.DataFrame:
-    """segment_metrics.csv: the champion's test AUC, default rate and flagged rate
-    per level of each segmenting variable. AUC is NaN in a one-class segment."""
+    """segment_metrics.csv: the champion's decisions and ranking on the test split
+    per level of each segmenting variable, with fairlearn (``model_risk.fairness``):
+    approval rate, adverse impact ratio, equal-opportunity gap and AUC, each with a
+    bootstrap interval. Groups of a screened attribute whose adverse impact ratio
+    is below the screen are flagged, and logged as warnings."""
     needed = [APPLICATION_ID, *segment_options["categorical"]]
     needed.append(segment_options["age_band"]["column"])
     _require_columns(application_clean, needed, "application_clean")
-    champion_name = champion_metadata["algorithm"]
-    predictions = test_predictions.loc[test_predictions[MODEL] == champion_name]
+    predictions = _champion_rows(test_predictions, champion_metadata)
     joined = predictions.merge(
         application_clean[needed],
         on=APPLICATION_ID,
@@ -211,31 +245,195 @@ def build_segment_metrics(
             f"from it, e.g. {APPLICATION_ID} "
             f"{joined.loc[unmatched, APPLICATION_ID].head(_MAX_EXAMPLES).tolist()}"
         )
-    threshold = float(champion_metadata["operating_threshold"])
-    joined["flagged"] = joined[PROBABILITY] >= threshold
-    rows = []
-    for segment, values in _segment_values(joined, segment_options).items():
-        for level, group in joined.groupby(values, sort=True):
-            labels = group[TARGET].astype("int64")
-            auc = (
-                discrimination_metrics(labels, group[PROBABILITY])["roc_auc"]
-                if labels.nunique() == 2
-                else math.nan
-            )
-            rows.append(
-                {
-                    "segment": segment,
-                    "level": level,
-                    "count": len(group),
-                    "default_rate": float(labels.mean()),
-                    "flagged_rate": float(group["flagged"].mean()),
-                    "AUC": auc,
-                }
-            )
-    return pd.DataFrame(
-        rows,
-        columns=["segment", "level", "count", "default_rate", "flagged_rate", "AUC"],
+    screen = segment_options["fairness"]
+    table = fairness_by_group(
+        joined[TARGET].to_numpy(dtype="int64"),
+        joined[PROBABILITY].to_numpy(dtype="float64"),
+        float(champion_metadata["operating_threshold"]),
+        pd.DataFrame(_segment_values(joined, segment_options)),
+        screened=list(screen["screened"]),
+        air_screen=float(screen["air_screen"]),
+        min_group_size=int(screen["min_group_size"]),
+        n_resamples=int(uncertainty_options["n_resamples"]),
+        seed=int(uncertainty_options["seed"]),
+        level=float(uncertainty_options["level"]),
     )
+    rates = table.set_index(["segment", "level"])["approval_rate"]
+    for row in table.loc[table["flagged"]].itertuples(index=False):
+        logger.warning(
+            "Fairness screen: %s = %s is approved at %.1f%% against %.1f%% for %s "
+            "(adverse impact ratio %.2f, %.0f%% interval %.2f-%.2f; screen %.2f)",
+            row.segment,
+            row.level,
+            100 * row.approval_rate,
+            100 * rates[(row.segment, row.reference_level)],
+            row.reference_level,
+            row.adverse_impact_ratio,
+            100 * float(uncertainty_options["level"]),
+            row.adverse_impact_ratio_low,
+            row.adverse_impact_ratio_high,
+            float(screen["air_screen"]),
+        )
+    return table
+
+
+# --- uncertainty, calibration and stability ---------------------------------------------
+
+
+def compare_with_champion(
+    test_predictions: pd.DataFrame,
+    champion_metadata: dict[str, Any],
+    uncertainty_options: dict,
+) -> pd.DataFrame:
+    """champion_comparison.csv: DeLong's paired test of the champion's test AUC
+    against each challenger's, on the same applicants. ``significant`` when the
+    p-value is below 1 - level."""
+    champion_name = champion_metadata["algorithm"]
+    champion = _champion_rows(test_predictions, champion_metadata)
+    level = float(uncertainty_options["level"])
+    rows = []
+    for challenger, predictions in test_predictions.groupby(MODEL, sort=True):
+        if challenger == champion_name:
+            continue
+        paired = champion[[APPLICATION_ID, TARGET, PROBABILITY]].merge(
+            predictions[[APPLICATION_ID, PROBABILITY]],
+            on=APPLICATION_ID,
+            how="inner",
+            validate="one_to_one",
+            suffixes=("_champion", "_challenger"),
+        )
+        if len(paired) != len(champion):
+            raise ValueError(
+                f"test_predictions: {challenger} scored {len(predictions)} test "
+                f"applicants and the champion {len(champion)}; a paired test needs "
+                "the same applicants"
+            )
+        test = delong_paired_test(
+            paired[TARGET],
+            paired[f"{PROBABILITY}_champion"],
+            paired[f"{PROBABILITY}_challenger"],
+            level,
+        )
+        rows.append(
+            {
+                "champion": champion_name,
+                "challenger": challenger,
+                "champion_auc": test["auc_a"],
+                "challenger_auc": test["auc_b"],
+                "difference": test["difference"],
+                "difference_low": test["low"],
+                "difference_high": test["high"],
+                "z": test["z"],
+                "p_value": test["p_value"],
+                "significant": test["p_value"] < 1 - level,
+            }
+        )
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+COMPARISON_COLUMNS = [
+    "champion",
+    "challenger",
+    "champion_auc",
+    "challenger_auc",
+    "difference",
+    "difference_low",
+    "difference_high",
+    "z",
+    "p_value",
+    "significant",
+]
+
+
+def build_calibration_by_grade(
+    test_predictions: pd.DataFrame,
+    champion_metadata: dict[str, Any],
+    calibration_options: dict,
+) -> pd.DataFrame:
+    """calibration_by_grade.csv: the champion's observed against predicted default
+    rate per risk grade (its deciles, cut on validation scores as in production),
+    with the exact binomial test of each grade."""
+    predictions = _champion_rows(test_predictions, champion_metadata)
+    scores = predictions[PROBABILITY].to_numpy(dtype="float64")
+    grades = assign_risk_deciles(scores, tuple(champion_metadata["risk_decile_edges"]))
+    return calibration_by_grade(
+        predictions[TARGET].to_numpy(dtype="int64"),
+        scores,
+        grades,
+        float(calibration_options["significance"]),
+    )
+
+
+def summarise_calibration(test_predictions: pd.DataFrame) -> pd.DataFrame:
+    """calibration_summary.csv: each algorithm's calibration intercept and slope
+    (logistic recalibration) and calibration-in-the-large on the test split."""
+    rows = [
+        {
+            MODEL: algorithm,
+            **calibration_intercept_and_slope(
+                predictions[TARGET].to_numpy(dtype="int64"),
+                predictions[PROBABILITY].to_numpy(dtype="float64"),
+            ),
+        }
+        for algorithm, predictions in test_predictions.groupby(MODEL, sort=True)
+    ]
+    return pd.DataFrame(
+        rows, columns=[MODEL, "intercept", "slope", "intercept_in_the_large"]
+    )
+
+
+SCORE_VARIABLE = "probability of default"
+"""The row of stability.csv that is the champion's score itself."""
+
+
+def build_stability_table(
+    champion_model: ScoringModel,
+    model_input_train: pd.DataFrame,
+    model_input_test: pd.DataFrame,
+    psi_options: dict,
+) -> pd.DataFrame:
+    """stability.csv: PSI of the test split against the training split (over the
+    training deciles, missing values a bin of their own; ``monitoring.drift``) for
+    the champion's score and each of its features, with the monitoring verdict."""
+    names = champion_model.feature_names
+    _require_columns(model_input_train, names, "model_input_train")
+    _require_columns(model_input_test, names, "model_input_test")
+    bins, epsilon = int(psi_options["bins"]), float(psi_options["epsilon"])
+    watch, act = float(psi_options["watch"]), float(psi_options["act"])
+
+    def scores_of(model_input: pd.DataFrame) -> np.ndarray:
+        return np.asarray(
+            champion_model.estimator.predict_proba(model_input[names]),
+            dtype="float64",
+        )[:, 1]
+
+    rows = [
+        {
+            "variable": SCORE_VARIABLE,
+            "kind": "score",
+            "psi": numeric_psi(
+                scores_of(model_input_train), scores_of(model_input_test), bins, epsilon
+            ),
+        }
+    ]
+    rows += [
+        {
+            "variable": name,
+            "kind": "feature",
+            "psi": numeric_psi(
+                model_input_train[name].to_numpy(dtype="float64"),
+                model_input_test[name].to_numpy(dtype="float64"),
+                bins,
+                epsilon,
+            ),
+        }
+        for name in names
+    ]
+    table = pd.DataFrame(rows)
+    table["verdict"] = [verdict(psi, watch, act) for psi in table["psi"]]
+    score, features = table.iloc[:1], table.iloc[1:]
+    features = features.sort_values(["psi", "variable"], ascending=[False, True])
+    return pd.concat([score, features], ignore_index=True)
 
 
 # --- the Markdown report -------------------------------------------------------------
@@ -371,17 +569,25 @@ def write_evaluation_report(
     validation_results: pd.DataFrame,
     champion_metadata: dict,
     segment_metrics: pd.DataFrame,
+    champion_comparison: pd.DataFrame,
+    calibration_by_grade: pd.DataFrame,
+    calibration_summary: pd.DataFrame,
     test_predictions: pd.DataFrame,
     true_default_probability: pd.DataFrame,
     threshold_options: dict,
+    uncertainty_options: dict,
+    segment_options: dict,
+    calibration_options: dict,
     report_options: dict,
 ) -> str:
-    """evaluation_report.md: data, metrics, champion, threshold, segments, plots."""
+    """evaluation_report.md, the short version of the model document: data,
+    metrics with intervals, champion and its lead, threshold, calibration,
+    fairness, plots."""
     champion_name = champion_metadata["algorithm"]
     champion = evaluation_results.loc[evaluation_results[MODEL] == champion_name].iloc[
         0
     ]
-    champion_name = champion_metadata["algorithm"]
+    level = float(uncertainty_options["level"])
     predictions = test_predictions.loc[test_predictions[MODEL] == champion_name]
     labels = predictions[TARGET].to_numpy(dtype="int64")
     lines = [
@@ -424,17 +630,50 @@ def write_evaluation_report(
         f"Its test AUC is {champion['AUC']:.3f} (Gini {champion['Gini']:.3f}, "
         f"KS {champion['KS']:.3f}).",
         "",
+        f"### Test figures with {level:.0%} intervals",
+        "",
+        "AUC intervals are DeLong's; the others a percentile bootstrap of "
+        f"{int(uncertainty_options['n_resamples'])} resamples of the test applicants "
+        f"(seed {uncertainty_options['seed']}).",
+        "",
+        markdown_table(headline_table(evaluation_results)),
+        "",
+        "### Is the champion's lead significant?",
+        "",
+        *significance_sentences(champion_comparison, level),
+        "",
+        markdown_table(comparison_table(champion_comparison)),
+        "",
         "## Operating threshold",
         "",
         *_threshold_section(champion, labels, threshold_options),
         "",
-        "## Segments (champion, test split)",
+        "## Calibration (champion, test split)",
         "",
-        "AUC is n/a where a segment holds only one class.",
+        *calibration_sentences(
+            calibration_summary,
+            calibration_by_grade,
+            champion_name,
+            float(calibration_options["significance"]),
+        ),
         "",
-        markdown_table(segment_metrics),
+        markdown_table(calibration_by_grade),
+        "",
+        "## Fairness and segments (champion, test split)",
+        "",
+        "Approved: probability of default below the operating threshold. The "
+        "equal-opportunity gap is the approval rate among applicants who repaid, "
+        "minus the most favoured group's. Intervals: the bootstrap above. AUC is "
+        "n/a where a segment holds only one class.",
+        "",
+        *fairness_sentences(segment_metrics, segment_options["fairness"]),
+        "",
+        markdown_table(fairness_table(segment_metrics)),
         "",
         "## Plots",
+        "",
+        f"The full model document, with these plots embedded: "
+        f"[{report_options['model_document']}]({report_options['model_document']}).",
         "",
         *[f"- [{title}]({path})" for title, path in report_options["plots"].items()],
         *[

@@ -8,12 +8,17 @@ from collections.abc import Iterable
 from kedro.pipeline import Node, Pipeline
 
 from loan_default.pipelines.modelling.pipeline import published
+from loan_default.pipelines.reporting.document import write_model_document
 from loan_default.pipelines.reporting.nodes import (
+    build_calibration_by_grade,
     build_decile_table,
     build_segment_metrics,
+    build_stability_table,
+    compare_with_champion,
     compute_feature_importance,
     describe_champion,
     stack_predictions,
+    summarise_calibration,
     write_evaluation_report,
 )
 from loan_default.pipelines.reporting.plots import (
@@ -28,6 +33,7 @@ from loan_default.pipelines.reporting.plots import (
 
 THRESHOLD_PARAMS = "params:decision_rule"
 IMPORTANCE_PARAMS = "params:reporting.feature_importance"
+UNCERTAINTY_PARAMS = "params:uncertainty"
 SHARED_INPUTS = ("model_input_test",)
 
 
@@ -80,9 +86,49 @@ def comparison_pipeline(names: list[str]) -> Pipeline:
                     "champion_metadata",
                     "application_clean",
                     "params:reporting.segments",
+                    UNCERTAINTY_PARAMS,
                 ],
                 outputs="segment_metrics",
                 name="build_segment_metrics",
+            ),
+            Node(
+                compare_with_champion,
+                inputs=["test_predictions", "champion_metadata", UNCERTAINTY_PARAMS],
+                outputs="champion_comparison",
+                name="compare_with_champion",
+            ),
+            Node(
+                build_calibration_by_grade,
+                inputs=[
+                    "test_predictions",
+                    "champion_metadata",
+                    "params:reporting.calibration",
+                ],
+                outputs="calibration_by_grade",
+                name="build_calibration_by_grade",
+            ),
+            Node(
+                summarise_calibration,
+                inputs="test_predictions",
+                outputs="calibration_summary",
+                name="summarise_calibration",
+            ),
+            Node(
+                build_stability_table,
+                inputs=[
+                    "champion_model",
+                    "model_input_train",
+                    "model_input_test",
+                    "params:monitoring.psi",
+                ],
+                outputs="stability",
+                name="build_stability_table",
+            ),
+            Node(
+                compute_feature_importance,
+                inputs=["champion_model", "model_input_test", IMPORTANCE_PARAMS],
+                outputs="champion_feature_importance",
+                name="compute_champion_feature_importance",
             ),
             Node(
                 plot_roc_curves,
@@ -131,13 +177,46 @@ def comparison_pipeline(names: list[str]) -> Pipeline:
                     "validation_results": "validation_results",
                     "champion_metadata": "champion_metadata",
                     "segment_metrics": "segment_metrics",
+                    "champion_comparison": "champion_comparison",
+                    "calibration_by_grade": "calibration_by_grade",
+                    "calibration_summary": "calibration_summary",
                     "test_predictions": "test_predictions",
                     "true_default_probability": "true_default_probability",
                     "threshold_options": THRESHOLD_PARAMS,
+                    "uncertainty_options": UNCERTAINTY_PARAMS,
+                    "segment_options": "params:reporting.segments",
+                    "calibration_options": "params:reporting.calibration",
                     "report_options": "params:reporting.report",
                 },
                 outputs="evaluation_report",
                 name="write_evaluation_report",
+            ),
+            Node(
+                write_model_document,
+                inputs={
+                    "data_source": "data_source",
+                    "champion_metadata": "champion_metadata",
+                    "evaluation_results": "evaluation_results",
+                    "validation_results": "validation_results",
+                    "champion_comparison": "champion_comparison",
+                    "calibration_by_grade": "calibration_by_grade",
+                    "calibration_summary": "calibration_summary",
+                    "segment_metrics": "segment_metrics",
+                    "stability": "stability",
+                    "champion_importance": "champion_feature_importance",
+                    "lift_by_decile": "lift_by_decile",
+                    "test_predictions": "test_predictions",
+                    "model_input_train": "model_input_train",
+                    "algorithms": "params:algorithms",
+                    "uncertainty_options": UNCERTAINTY_PARAMS,
+                    "segment_options": "params:reporting.segments",
+                    "calibration_options": "params:reporting.calibration",
+                    "importance_options": IMPORTANCE_PARAMS,
+                    "monitoring_options": "params:monitoring",
+                    "document_options": "params:reporting.document",
+                },
+                outputs="model_document",
+                name="write_model_document",
             ),
         ],
         tags=["reporting"],
