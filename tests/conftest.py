@@ -14,6 +14,9 @@ from sklearn.tree import DecisionTreeClassifier
 
 from loan_default.features import FeatureTransformer, build_features
 from loan_default.model.artifact import ScoringModelDataset
+from loan_default.model.explanations import source_feature_names
+from loan_default.model.reason_statements import resolve_statements
+from loan_default.model.scorecard import WoEScorecard
 from loan_default.model.scoring_model import ScoringModel
 from loan_default.schema import TARGET
 from loan_default.synthetic import generate_loan_data
@@ -46,6 +49,7 @@ def _champion(raw_data, estimator, algorithm: str) -> ScoringModel:
         parameters["transformer"]["min_category_frequency"]
     ).fit(features)
     estimator.fit(transformer.transform(features), features[TARGET])
+    sources = source_feature_names(transformer, list(transformer.feature_names_out_))
     model = ScoringModel(
         transformer=transformer,
         estimator=estimator,
@@ -61,6 +65,9 @@ def _champion(raw_data, estimator, algorithm: str) -> ScoringModel:
             "data_source": {"kind": "synthetic", "seed": 11},
             "training_date": "2025-01-01",
         },
+        reason_statements=resolve_statements(
+            dict.fromkeys(sources), parameters["reason_statements"]
+        ),
     )
     reference = model.predict_proba(raw_data.application, raw_data.previous_application)
     return model.with_decision_rule(THRESHOLD, reference)
@@ -78,6 +85,12 @@ def champion(raw_data) -> ScoringModel:
 def tree_champion(raw_data) -> ScoringModel:
     estimator = DecisionTreeClassifier(max_depth=4, min_samples_leaf=30, random_state=0)
     return _champion(raw_data, estimator, "decision_tree")
+
+
+@pytest.fixture(scope="session")
+def scorecard_champion(raw_data) -> ScoringModel:
+    estimator = WoEScorecard(max_n_prebins=5, max_n_characteristics=8)
+    return _champion(raw_data, estimator, "scorecard")
 
 
 @pytest.fixture(scope="session")

@@ -142,10 +142,54 @@ def test_reason_codes_are_exact_treeshap(champion, applications):
 def test_reason_columns_name_the_features(champion, applications):
     scored = champion.score(applications.iloc[:10], reason_codes=4)
     table = reason_columns(scored.reason_codes, 4)
-    assert list(table.columns) == ["REASON_1", "REASON_2", "REASON_3", "REASON_4"]
+    assert list(table.columns) == [
+        *(f"REASON_{rank}" for rank in range(1, 5)),
+        *(f"REASON_{rank}_STATEMENT" for rank in range(1, 5)),
+    ]
     assert table["REASON_1"].tolist() == [
         reasons[0]["feature"] if reasons else None for reasons in scored.reason_codes
     ]
+    # Each statement is the one the model carries for that row's feature.
+    for rank in range(1, 5):
+        for feature, statement in zip(
+            table[f"REASON_{rank}"], table[f"REASON_{rank}_STATEMENT"], strict=True
+        ):
+            if pd.isna(feature):
+                assert pd.isna(statement)
+            else:
+                assert statement == champion.reason_statements[feature]
+
+
+@pytest.mark.parametrize("which", ["champion", "tree_champion", "scorecard_champion"])
+def test_reasons_are_at_most_the_number_asked_and_all_raised_the_risk(
+    which, request, applications
+):
+    model = request.getfixturevalue(which)
+    scored = model.score(applications.iloc[:40], reason_codes=4)
+    assert any(scored.reason_codes)
+    for reasons in scored.reason_codes:
+        assert len(reasons) <= 4
+        assert all(reason["contribution"] > 0 for reason in reasons)
+        assert all(
+            reason["statement"] == model.reason_statements[reason["feature"]]
+            for reason in reasons
+        )
+
+
+def test_scorecard_reasons_are_points_below_the_best_bins(
+    scorecard_champion, applications
+):
+    model = scorecard_champion
+    features = model.features(applications.iloc[:20])
+    encoded = model.encode(features)
+    shortfall = model.estimator.contributions(encoded)
+    grouped = model.explainer.grouped_contributions(encoded)
+    np.testing.assert_allclose(grouped.sum(axis=1), shortfall.sum(axis=1))
+    scored = model.score(applications.iloc[:20], reason_codes=4)
+    for row, reasons in enumerate(scored.reason_codes):
+        by_source = dict(zip(model.explainer.sources, grouped[row], strict=True))
+        expected = sorted((v for v in by_source.values() if v > 0), reverse=True)[:4]
+        np.testing.assert_allclose([r["contribution"] for r in reasons], expected)
 
 
 @pytest.mark.parametrize("missing", [np.nan, -999.0])

@@ -1,4 +1,4 @@
-"""Small algorithm blocks: the project's three algorithms, fitted in seconds."""
+"""Small algorithm blocks: the project's algorithms, fitted in seconds."""
 
 from __future__ import annotations
 
@@ -31,5 +31,9 @@ SMALL_ALGORITHMS: dict[str, dict[str, Any]] = {
         "estimator": "sklearn.tree.DecisionTreeClassifier",
         "hyperparameters": {"max_depth": 4, "min_samples_leaf": 20},
         "class_imbalance": "balanced",
+    },
+    "scorecard": {
+        "estimator": "loan_default.model.scorecard.WoEScorecard",
+        "hyperparameters": {"max_n_prebins": 5, "max_n_characteristics": 10},
     },
 }

@@ -1,8 +1,9 @@
 """The saved form of a ``ScoringModel``: a folder of plain files that load without
 running code, and a manifest of their SHA-256, written last.
 
-    manifest.json      format, metadata, decision rule, feature parameters, the
-                       estimator's kind and settings, and the SHA-256 of each file
+    manifest.json      format, metadata, decision rule, feature parameters, reason
+                       statements, the estimator's kind and settings, and the
+                       SHA-256 of each file
     transformer.json   the fitted feature transformer's learnt state
     estimator.json     an XGBoost booster in XGBoost's own JSON format, or
     estimator.skops    a scikit-learn estimator in skops' format, loaded with an
@@ -52,6 +53,8 @@ TRUSTED_SKOPS_TYPES = (
     # The types the project's scikit-learn algorithm blocks are made of, beyond those
     # skops trusts by default (scikit-learn estimators, numpy arrays and scalars).
     "sklearn.tree._tree.Tree",
+    # The points scorecard: plain arrays and lists once fitted (model/scorecard.py).
+    "loan_default.model.scorecard.WoEScorecard",
 )
 """Types a saved scikit-learn estimator may contain; any other is refused."""
 
@@ -136,6 +139,7 @@ def save_scoring_model(model: ScoringModel, folder: Path) -> None:
                 else list(model.risk_decile_edges)
             ),
             "feature_parameters": _json_value(model.feature_parameters),
+            "reason_statements": _json_value(model.reason_statements),
             "estimator": estimator,
             "files": {
                 name: sha256_of(staging / name) for name in sorted(os.listdir(staging))
@@ -231,6 +235,7 @@ def load_scoring_model(folder: Path) -> ScoringModel:
         threshold=manifest["threshold"],
         risk_decile_edges=None if edges is None else tuple(edges),
         metadata=manifest["metadata"],
+        reason_statements=manifest.get("reason_statements") or {},
     )
 
 

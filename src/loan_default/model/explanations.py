@@ -7,12 +7,17 @@
 - XGBoost, monitoring's importance ranking: the booster's tree-path (Saabas)
   approximation (``approx_contribs=True``), much cheaper on thousands of rows, and
   ranking features is all stability needs.
-- scikit-learn decision trees and forests: tree-path (Saabas) contributions:
-  walking an applicant down a tree, each split's change in the positive-class share
-  is credited to the split's feature; a forest averages its trees. Contributions plus
-  the root share add up to ``predict_proba`` exactly. They run in sparse matrix
-  products over the decision paths, with no per-row Python, and unlike permutation
-  importance they need no labels.
+- scikit-learn decision trees and forests, reason codes: exact (path-dependent)
+  TreeSHAP from ``shap``'s compiled TreeExplainer, on the probability scale; the
+  contributions plus the expected value add up to ``predict_proba``.
+- scikit-learn decision trees and forests, monitoring's importance ranking:
+  tree-path (Saabas) contributions: walking an applicant down a tree, each split's
+  change in the positive-class share is credited to the split's feature; a forest
+  averages its trees. They run in sparse matrix products over the decision paths,
+  with no per-row Python, and unlike permutation importance they need no labels.
+- An estimator with its own exact decomposition (a ``contributions`` method and a
+  ``contribution_method`` label, as the points scorecard has: the points each
+  characteristic scored below its best bin) is explained by it, for both uses.
 
 A mean over a random sample of rows (``sample_rows``) estimates the mean absolute
 contribution well enough for ranking, at a fraction of the cost.
@@ -68,10 +73,14 @@ def model_contributions(
     ``DecisionTreeClassifier``, ``RandomForestClassifier`` or
     ``ExtraTreesClassifier``; ``features`` is the matrix the model itself reads.
     ``matrix``: ``xgboost_matrix(model, features)``, when the caller has built it.
-    ``exact``: XGBoost's exact TreeSHAP instead of its tree-path approximation
-    (scikit-learn trees always give tree-path contributions).
+    ``exact``: exact TreeSHAP instead of the tree-path approximation. An estimator
+    with its own ``contributions`` method gives those, exact or not.
     """
     model = unwrap_prior_correction(model)
+    own = _own_contributions(model)
+    if own is not None:
+        values = np.asarray(own(features), dtype="float64")
+        return pd.DataFrame(values, index=features.index, columns=features.columns)
     booster = xgboost_booster(model)
     if booster is not None and exact:
         check_feature_names(booster, features)
@@ -102,9 +111,42 @@ def model_contributions(
             "supported are XGBoost models and scikit-learn decision trees, random "
             "forests and extra trees"
         )
+    if exact:
+        values = _shap_explainer(model).shap_values(
+            features.to_numpy(dtype="float32"), check_additivity=False
+        )
+        values = np.asarray(values)[..., list(model.classes_).index(1)]
+        return pd.DataFrame(values, index=features.index, columns=features.columns)
     matrix = features.to_numpy(dtype="float32")
     values = sum(_tree_contributions(tree, matrix) for tree in trees) / len(trees)
     return pd.DataFrame(values, index=features.index, columns=features.columns)
+
+
+def _own_contributions(model: object) -> Any:
+    """The estimator's own exact decomposition of its score, if it has one."""
+    method = getattr(model, "contributions", None)
+    if callable(method) and isinstance(
+        getattr(model, "contribution_method", None), str
+    ):
+        return method
+    return None
+
+
+_SHAP_EXPLAINERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _shap_explainer(model: object) -> Any:
+    """shap's TreeExplainer of a scikit-learn tree model, built once per model."""
+    explainer = _SHAP_EXPLAINERS.get(model)
+    if explainer is None:
+        import shap  # noqa: PLC0415 (seconds to import; needed by tree reason codes only)
+
+        # No background data: the path-dependent TreeSHAP of the trees' own covers.
+        explainer = shap.TreeExplainer(
+            model, feature_perturbation="tree_path_dependent"
+        )
+        _SHAP_EXPLAINERS[model] = explainer
+    return explainer
 
 
 _TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -161,6 +203,9 @@ XGBOOST_APPROXIMATE_METHOD = (
     "tree-path (Saabas) approximation of the XGBoost booster, log-odds scale"
 )
 TREE_PATH_METHOD = "tree-path (Saabas) contributions, probability scale"
+SKLEARN_TREESHAP_METHOD = (
+    "exact path-dependent TreeSHAP of the trees (shap), probability scale"
+)
 
 
 def source_feature_names(transformer: object, encoded_names: list[str]) -> list[str]:
@@ -215,9 +260,12 @@ class ReasonCodeExplainer:
         transformer: object,
         feature_names: list[str],
         exact: bool = True,
+        statements: Mapping[str, str] | None = None,
     ):
         self.estimator = estimator
         self.exact = exact
+        # Per source feature, the reason statement a lender sends (None: none).
+        self.statements = dict(statements or {})
         self.feature_names = list(feature_names)
         # Built once: an encoded frame with these columns skips the reordering.
         self.feature_index = pd.Index(self.feature_names)
@@ -241,8 +289,11 @@ class ReasonCodeExplainer:
             model_contributions(self.estimator, probe)
         except TypeError:
             return None
+        core = unwrap_prior_correction(self.estimator)
+        if _own_contributions(core) is not None:
+            return core.contribution_method
         if xgboost_booster(self.estimator) is None:
-            return TREE_PATH_METHOD
+            return SKLEARN_TREESHAP_METHOD if self.exact else TREE_PATH_METHOD
         return XGBOOST_METHOD if self.exact else XGBOOST_APPROXIMATE_METHOD
 
     def grouped_contributions(
@@ -268,7 +319,8 @@ class ReasonCodeExplainer:
     ) -> list[list[dict]]:
         """Per row of ``encoded``, up to ``top`` features with a positive contribution,
         largest first, with the applicant's value of the feature (``None`` when
-        missing) taken from ``features`` (a frame, or arrays by column name)."""
+        missing) taken from ``features`` (a frame, or arrays by column name) and the
+        feature's reason statement (``None`` when the model carries none)."""
         if self.method is None or len(encoded) == 0:
             return [[] for _ in range(len(encoded))]
         grouped = self.grouped_contributions(encoded, matrix)
@@ -285,7 +337,12 @@ class ReasonCodeExplainer:
                 values[rows, ranks] = _python_values(features[name], rows)
         return [
             [
-                {"feature": name, "value": value, "contribution": contribution}
+                {
+                    "feature": name,
+                    "value": value,
+                    "contribution": contribution,
+                    "statement": self.statements.get(name),
+                }
                 for name, value, contribution in zip(
                     row_names, row_values, row_contributions, strict=True
                 )

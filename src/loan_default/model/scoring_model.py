@@ -49,6 +49,7 @@ MODEL_VERSION = "MODEL_VERSION"
 SCORE_COLUMNS = [APPLICATION_ID, PROBABILITY, DECISION, RISK_DECILE, MODEL_VERSION]
 """The columns of ``ScoringModel.score``, in order (then any reason columns)."""
 REASON_PREFIX = "REASON_"
+STATEMENT_SUFFIX = "_STATEMENT"
 
 _MAX_EXAMPLES = 5
 
@@ -95,6 +96,8 @@ class ScoringModel:
     ``metadata`` holds at least ``algorithm`` and ``model_version``. ``threshold``
     and ``risk_decile_edges`` are set from validation scores by modelling
     (``with_decision_rule``); a model without them gives probabilities only.
+    ``reason_statements`` maps each source feature to the sentence its reason code
+    is sent with (``reason_statements.resolve_statements``).
     """
 
     transformer: FeatureTransformer
@@ -103,6 +106,7 @@ class ScoringModel:
     threshold: float | None = None
     risk_decile_edges: tuple[float, ...] | None = None
     metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
+    reason_statements: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         missing = {"cleaning", "features"} - set(self.feature_parameters)
@@ -262,7 +266,11 @@ class ScoringModel:
     def explainer(self) -> ReasonCodeExplainer:
         """Exact per-applicant contributions grouped by source feature."""
         return ReasonCodeExplainer(
-            self.estimator, self.transformer, self.feature_names, exact=True
+            self.estimator,
+            self.transformer,
+            self.feature_names,
+            exact=True,
+            statements=self.reason_statements,
         )
 
     # --- scoring -------------------------------------------------------------------
@@ -321,15 +329,30 @@ class ScoringModel:
 
 
 def reason_columns(reason_codes: list[list[dict[str, Any]]], top: int) -> pd.DataFrame:
-    """Reason codes as ``REASON_1`` .. ``REASON_<top>`` columns of feature names
-    (missing where an applicant has fewer), for tables of scores."""
-    names = [[reason["feature"] for reason in reasons] for reasons in reason_codes]
+    """Reason codes as ``REASON_1`` .. ``REASON_<top>`` columns of feature names,
+    then ``REASON_1_STATEMENT`` .. of their statements (missing where an applicant
+    has fewer reasons), for tables of scores."""
+
+    def column(key: str, rank: int) -> pd.api.extensions.ExtensionArray:
+        return pd.array(
+            [
+                reasons[rank].get(key) if rank < len(reasons) else None
+                for reasons in reason_codes
+            ],
+            dtype="string",
+        )
+
     return pd.DataFrame(
         {
-            f"{REASON_PREFIX}{rank + 1}": pd.array(
-                [row[rank] if rank < len(row) else None for row in names],
-                dtype="string",
-            )
-            for rank in range(top)
+            **{
+                f"{REASON_PREFIX}{rank + 1}": column("feature", rank)
+                for rank in range(top)
+            },
+            **{
+                f"{REASON_PREFIX}{rank + 1}{STATEMENT_SUFFIX}": column(
+                    "statement", rank
+                )
+                for rank in range(top)
+            },
         }
     )

@@ -18,6 +18,7 @@ from loan_default.pipelines.modelling.algorithms import (
     algorithm_block_names,
     as_algorithm_block,
     build_estimator,
+    resolve_monotone_constraints,
     search_space,
 )
 from tests.project import PROJECT_ROOT
@@ -245,3 +246,72 @@ def test_block_names_keep_the_written_order():
 def test_bad_algorithms_mapping_is_rejected(parameters, message):
     with pytest.raises(AlgorithmConfigError, match=message):
         algorithm_block_names(parameters)
+
+
+# --- monotone constraints ---------------------------------------------------------
+
+MONOTONE_COLUMNS = ["EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_MEAN", "AMT_CREDIT"]
+
+
+def test_monotone_constraints_resolve_names_and_patterns():
+    block = {
+        "estimator": XGB,
+        "monotone_constraints": {"EXT_SOURCE_?": -1, "AMT_CREDIT": 1, "EXT_*": 0},
+    }
+    assert resolve_monotone_constraints(block, MONOTONE_COLUMNS, "xgb") == {
+        "EXT_SOURCE_1": -1,
+        "EXT_SOURCE_2": -1,
+        "AMT_CREDIT": 1,
+    }
+
+
+def test_an_exact_name_wins_over_a_pattern():
+    block = {
+        "estimator": XGB,
+        "monotone_constraints": {"EXT_SOURCE_*": -1, "EXT_SOURCE_MEAN": 0},
+    }
+    resolved = resolve_monotone_constraints(block, MONOTONE_COLUMNS, "xgb")
+    assert "EXT_SOURCE_MEAN" not in resolved
+    assert resolved["EXT_SOURCE_1"] == -1
+
+
+def test_an_unknown_feature_names_the_block_and_the_key():
+    block = {
+        "estimator": XGB,
+        "monotone_constraints": {"EXT_SOURCE_9": -1, "NOPE_*": 1},
+    }
+    with pytest.raises(
+        AlgorithmConfigError,
+        match=r"params:algorithms\.xgb \(xgboost\.XGBClassifier\)\.monotone_constraints:"
+        r" unknown feature\(s\) 'EXT_SOURCE_9' \(did you mean 'EXT_SOURCE_\d'\?\), "
+        r"'NOPE_\*'",
+    ):
+        resolve_monotone_constraints(block, MONOTONE_COLUMNS, "xgb")
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        (
+            {"estimator": TREE, "monotone_constraints": {"A": -1}},
+            rf"{WITH_TREE}\.monotone_constraints: {TREE} has no 'monotone_constraints'",
+        ),
+        (
+            {"estimator": XGB, "monotone_constraints": {"A": 2}},
+            r"params:algorithms\.tree \(xgboost\.XGBClassifier\)\.monotone_constraints"
+            r"\.A must be one of",
+        ),
+        (
+            {
+                "estimator": XGB,
+                "hyperparameters": {"monotone_constraints": "(1)"},
+                "monotone_constraints": {"A": 1},
+            },
+            r"\.monotone_constraints: cannot be combined with "
+            r"hyperparameters\.monotone_constraints",
+        ),
+    ],
+)
+def test_bad_monotone_constraints_name_the_block_and_the_key(block, message):
+    with pytest.raises(AlgorithmConfigError, match=message):
+        as_algorithm_block(block, "tree")

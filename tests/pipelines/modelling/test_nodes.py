@@ -82,7 +82,14 @@ def test_early_stopping_watches_the_validation_split(model_inputs, algorithms):
 
 def test_test_split_never_reaches_the_fit(algorithms):
     fit_inputs = fit_model.__code__.co_varnames[: fit_model.__code__.co_argcount]
-    assert fit_inputs == ("train", "validation", "model_options", "modelling_options")
+    # The block's name words errors only: no data input beyond train and validation.
+    assert fit_inputs == (
+        "train",
+        "validation",
+        "model_options",
+        "modelling_options",
+        "algorithm",
+    )
 
 
 def test_shared_random_state_yields_to_the_block(algorithms):

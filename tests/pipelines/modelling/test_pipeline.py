@@ -16,11 +16,13 @@ from tests.pipelines.conftest import SAVE_VERSION, train_project
 from tests.project import project_parameters
 
 
-def test_project_parameters_define_the_three_algorithms():
+def test_project_parameters_define_the_algorithms():
     assert list(project_parameters()["algorithms"]) == [
         "xgboost",
+        "xgboost_monotone",
         "random_forest",
         "decision_tree",
+        "scorecard",
     ]
 
 
@@ -38,10 +40,12 @@ def test_template_is_instantiated_once_per_algorithm():
                 "set_decision_rule",
                 "score_test",
                 "evaluate_model",
+                "tabulate_points",
             )
         }
         assert f"params:algorithms.{name}" in pipeline.inputs()
     assert {"a_model_model", "b_model_metrics"} <= pipeline.all_outputs()
+    assert {"a_model_points_table", "b_model_points_table"} <= pipeline.all_outputs()
 
 
 def test_no_dataset_name_has_a_dot_outside_its_namespace():

@@ -256,8 +256,16 @@ def test_scoring_training_rows_rebuilds_their_features_and_model_input(trained):
     )[:, 1]
     np.testing.assert_allclose(scores["PROBABILITY"], probability, rtol=1e-6)
     assert (scores["MODEL_VERSION"] == champion.model_version).all()
-    assert list(scores.columns[-4:]) == [f"REASON_{rank}" for rank in range(1, 5)]
-    assert scores["REASON_1"].notna().all()
+    assert list(scores.columns[-8:]) == [
+        *(f"REASON_{rank}" for rank in range(1, 5)),
+        *(f"REASON_{rank}_STATEMENT" for rank in range(1, 5)),
+    ]
+    # Nearly every applicant has a feature that raised the risk; each reason has
+    # its statement.
+    assert scores["REASON_1"].notna().mean() > 0.9
+    for rank in range(1, 5):
+        has_reason = scores[f"REASON_{rank}"].notna()
+        assert has_reason.equals(scores[f"REASON_{rank}_STATEMENT"].notna())
 
 
 def test_summary_counts_received_quarantined_and_scored_rows(raw_batch, trained):

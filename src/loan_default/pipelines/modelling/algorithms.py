@@ -14,6 +14,7 @@ against the estimator it names. Errors are ``AlgorithmConfigError``s naming the 
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import functools
 import importlib
 from collections.abc import Iterable, Mapping
@@ -52,6 +53,11 @@ CLASS_IMBALANCE: dict[str, tuple[str, str] | None] = {
     "balanced": ("class_weight", "balanced"),
     "balanced_subsample": ("class_weight", "balanced_subsample"),
 }
+
+MONOTONE_PARAMETER = "monotone_constraints"
+"""The estimator parameter a block's ``monotone_constraints`` key sets (XGBoost's
+and LightGBM's name; it takes a mapping of feature name to -1, 0 or 1)."""
+MonotoneDirection = Literal[-1, 0, 1]
 
 MODEL_STEP = "model"
 """Name of the estimator's step when ``scale_features`` wraps it in a Pipeline."""
@@ -195,8 +201,11 @@ class AlgorithmBlock(BaseModel):
     scale_features: bool = False
     early_stopping_rounds: PositiveInt | None = None
     search: SearchSpec = Field(default_factory=SearchSpec)
+    # Feature name or shell-style pattern -> -1 (risk never rises with it), 0 or 1;
+    # resolved against the training columns when the estimator is fitted.
+    monotone_constraints: dict[str, MonotoneDirection] = Field(default_factory=dict)
 
-    @field_validator("hyperparameters", "search", mode="before")
+    @field_validator("hyperparameters", "search", "monotone_constraints", mode="before")
     @classmethod
     def _null_is_empty(cls, value: Any) -> Any:
         # `hyperparameters:` with nothing under it is null in YAML.
@@ -263,6 +272,25 @@ class AlgorithmBlock(BaseModel):
         if problem:
             raise _fail(problem, key="space")
         return search
+
+    @field_validator("monotone_constraints")
+    @classmethod
+    def _estimator_takes_constraints(
+        cls, constraints: dict, info: ValidationInfo
+    ) -> dict:
+        known = _parameters_of_estimator(info)
+        if not constraints or known is None:
+            return constraints
+        if MONOTONE_PARAMETER not in known:
+            raise _fail(
+                f"{info.data['estimator']} has no {MONOTONE_PARAMETER!r} parameter"
+            )
+        if MONOTONE_PARAMETER in info.data.get("hyperparameters", {}):
+            raise _fail(
+                f"cannot be combined with hyperparameters.{MONOTONE_PARAMETER} "
+                "(set the constraints in one place)"
+            )
+        return constraints
 
     @property
     def estimator_class(self) -> type:
@@ -411,6 +439,51 @@ def build_estimator(
     return estimator
 
 
+def resolve_monotone_constraints(
+    block: AlgorithmBlock | Mapping[str, Any],
+    feature_names: Iterable[str],
+    algorithm: str | None = None,
+) -> dict[str, int]:
+    """The block's monotone constraints by training column: each key is a column
+    name or a pattern that must match at least one column; a column matched by
+    several keys takes its exact name's, else the first pattern's in written order.
+    Columns without a constraint are left out (0)."""
+    spec = as_algorithm_block(block, algorithm)
+    names = list(feature_names)
+    where = f"params:{ALGORITHMS_KEY}.{algorithm}" if algorithm else "algorithm block"
+    where += f" ({spec.estimator}).monotone_constraints"
+    unmatched = [
+        key for key in spec.monotone_constraints if not fnmatch.filter(names, key)
+    ]
+    if unmatched:
+        hints = []
+        for key in unmatched:
+            close = difflib.get_close_matches(key, names, n=1)
+            hints.append(
+                f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            )
+        raise AlgorithmConfigError(
+            f"{where}: unknown feature(s) {', '.join(hints)}: no training column "
+            "has that name or matches that pattern"
+        )
+    resolved: dict[str, int] = {}
+    for name in names:
+        if name in spec.monotone_constraints:
+            direction = spec.monotone_constraints[name]
+        else:
+            direction = next(
+                (
+                    value
+                    for key, value in spec.monotone_constraints.items()
+                    if fnmatch.fnmatchcase(name, key)
+                ),
+                0,
+            )
+        if direction:
+            resolved[name] = int(direction)
+    return resolved
+
+
 def applied_parameters(block: AlgorithmBlock | Mapping[str, Any]) -> set[str]:
     """Estimator parameters a block sets through its own keys, not hyperparameters."""
     spec = as_algorithm_block(block)
@@ -420,6 +493,8 @@ def applied_parameters(block: AlgorithmBlock | Mapping[str, Any]) -> set[str]:
         names.add(imbalance[0])
     if spec.early_stopping_rounds is not None:
         names.add("early_stopping_rounds")
+    if spec.monotone_constraints:
+        names.add(MONOTONE_PARAMETER)
     return names
 
 

@@ -35,6 +35,9 @@ from loan_default.model.decision_rule import (
     labels_and_scores,
     select_operating_threshold,
 )
+from loan_default.model.explanations import source_feature_names
+from loan_default.model.reason_statements import resolve_statements
+from loan_default.model.scorecard import POINTS_TABLE_COLUMNS
 from loan_default.model.scoring_model import (
     DECISION,
     RISK_DECILE,
@@ -42,10 +45,12 @@ from loan_default.model.scoring_model import (
 )
 from loan_default.model_risk.intervals import headline_intervals
 from loan_default.pipelines.modelling.algorithms import (
+    MONOTONE_PARAMETER,
     applied_parameters,
     build_estimator,
     core_estimator,
     positive_class_weight,
+    resolve_monotone_constraints,
     search_space,
     without_early_stopping,
 )
@@ -186,12 +191,13 @@ def fit_model(
     validation: pd.DataFrame,
     model_options: dict[str, Any],
     modelling_options: dict[str, Any],
+    algorithm: str | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """Fit the estimator an algorithm block describes; return it and a fit summary.
 
     The hyperparameter search (if any) cross-validates on the training data only;
     early stopping (if any) watches the validation data. The test data never reaches
-    this node.
+    this node. ``algorithm``: the block's name, for error messages.
     """
     features, target = split_features_target(train, "train")
     positives = int(target.sum())
@@ -202,7 +208,10 @@ def fit_model(
         )
     class_ratio = (len(target) - positives) / positives
     defaults = {"random_state": modelling_options["random_state"]}
-    estimator = build_estimator(model_options, defaults, class_ratio)
+    estimator = build_estimator(model_options, defaults, class_ratio, algorithm)
+    monotone = resolve_monotone_constraints(model_options, features, algorithm)
+    if monotone:
+        core_estimator(estimator).set_params(**{MONOTONE_PARAMETER: monotone})
 
     started = time.perf_counter()
     best, search_summary = _search(
@@ -293,16 +302,21 @@ def _single_threaded(model: Any) -> Any:
     return single
 
 
-def assemble_model(
+def assemble_model(  # noqa: PLR0917 (a node takes its inputs by position)
     estimator: Any,
     feature_transformer: FeatureTransformer,
     fit_summary: dict[str, Any],
     cleaning: dict[str, Any],
     features: dict[str, Any],
+    reason_statements: dict[str, str],
 ) -> ScoringModel:
     """The inference object of one algorithm: the feature path training used, the
-    fitted transformer and the fitted (calibrated) estimator. Its decision rule is
-    set from validation scores afterwards."""
+    fitted transformer, the fitted (calibrated) estimator and the reason statement
+    of every feature it reads (an error names any feature without one). Its
+    decision rule is set from validation scores afterwards."""
+    sources = source_feature_names(
+        feature_transformer, list(feature_transformer.feature_names_out_)
+    )
     return ScoringModel(
         transformer=feature_transformer,
         estimator=_single_threaded(estimator),
@@ -312,7 +326,20 @@ def assemble_model(
             "calibration": fit_summary["calibration"]["method"],
             "n_features": len(feature_transformer.feature_names_out_),
         },
+        reason_statements=resolve_statements(dict.fromkeys(sources), reason_statements),
     )
+
+
+def tabulate_points(estimator: Any) -> pd.DataFrame:
+    """The points table of an estimator that scores in points (characteristic,
+    bin, training count and event rate, WoE, points; ``POINTS_TABLE_COLUMNS``), and
+    an empty table of those columns for any other: every block has the same
+    outputs, so the template never asks which estimator it fits."""
+    core = core_estimator(estimator)
+    points_table = getattr(core, "points_table", None)
+    if not callable(points_table):
+        return pd.DataFrame({column: [] for column in POINTS_TABLE_COLUMNS})
+    return points_table()[POINTS_TABLE_COLUMNS]
 
 
 def predict_applications(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from kedro.pipeline import Node, Pipeline
@@ -17,6 +18,7 @@ from loan_default.pipelines.modelling.nodes import (
     score_applications,
     select_champion,
     set_decision_rule,
+    tabulate_points,
     tabulate_test_metrics,
     tabulate_validation_metrics,
 )
@@ -35,11 +37,12 @@ SHARED_PARAMETERS = (
     "params:decision_rule",
     "params:cleaning",
     "params:features",
+    "params:reason_statements",
     "params:uncertainty",
 )
 
 
-PUBLISHED = ("model", "predictions_test", "metrics")
+PUBLISHED = ("model", "predictions_test", "metrics", "points_table")
 """Template outputs that other pipelines read: published outside the namespace as
 ``<algorithm>_<output>``, since a dataset name with a dot is reserved for reading
 inside its own namespace."""
@@ -50,14 +53,15 @@ def published(algorithm: str, output: str) -> str:
     return f"{algorithm}_{output}"
 
 
-def model_template() -> Pipeline:
+def model_template(algorithm: str | None = None) -> Pipeline:
     """One algorithm's pipeline, written once and instantiated per namespace: fit
     the estimator, assemble the inference object, choose its decision rule on
-    validation, then score validation and test through that same object."""
+    validation, then score validation and test through that same object.
+    ``algorithm`` (the block's name) only words the fit's errors."""
     return Pipeline(
         [
             Node(
-                fit_model,
+                functools.partial(fit_model, algorithm=algorithm),
                 inputs=[
                     "model_input_train",
                     "model_input_validation",
@@ -75,9 +79,16 @@ def model_template() -> Pipeline:
                     "fit_summary",
                     "params:cleaning",
                     "params:features",
+                    "params:reason_statements",
                 ],
                 outputs="model_without_rule",
                 name="assemble_model",
+            ),
+            Node(
+                tabulate_points,
+                inputs="estimator",
+                outputs="points_table",
+                name="tabulate_points",
             ),
             Node(
                 predict_applications,
@@ -171,13 +182,12 @@ def champion_pipeline(names: list[str]) -> Pipeline:
 
 def create_pipeline(algorithms: Iterable[str], **kwargs) -> Pipeline:
     """The template once per algorithm block, then the champion across them."""
-    template = model_template()
     # The names of the run's algorithm blocks, passed by the pipeline registry.
     names = list(algorithms)
     per_algorithm = sum(
         (
             Pipeline(
-                template,
+                model_template(name),
                 namespace=name,
                 inputs=set(SHARED_INPUTS),
                 parameters={
