@@ -57,7 +57,12 @@ def test_predict_full_records(client, records, champion):
         assert 1 <= prediction["risk_decile"] <= 10
         assert prediction["model_version"] == "test-version"
         codes = prediction["reason_codes"]
-        assert 0 < len(codes) <= 5
+        assert 0 < len(codes) <= 4
+        # Each reason with the statement the model carries for its feature.
+        assert [code["statement"] for code in codes] == [
+            champion.reason_statements[code["feature"]] for code in codes
+        ]
+        assert all(code["statement"] for code in codes)
         contributions = [code["contribution"] for code in codes]
         assert contributions == sorted(contributions, reverse=True)
         assert min(contributions) > 0

@@ -160,11 +160,15 @@ def build_request_model(max_applications: int) -> type[BaseModel]:
 
 
 class ReasonCode(BaseModel):
-    """A feature that raises this applicant's risk, with the applicant's value."""
+    """A feature that raises this applicant's risk, with the applicant's value, its
+    contribution in the model's own units (log-odds for XGBoost, probability for
+    scikit-learn trees, points below the best bin for the scorecard) and the
+    statement a lender sends for it (null for a model saved without statements)."""
 
     feature: str
     value: float | str | None
     contribution: float
+    statement: str | None
 
 
 class Prediction(BaseModel):

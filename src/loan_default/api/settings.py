@@ -58,8 +58,9 @@ class ApiSettings(BaseSettings):
     max_applications: PositiveInt = 10_000
     # Request body size; a full 122-column record is about 4 KB of JSON.
     max_body_bytes: PositiveInt = 64 * 1024 * 1024
-    # Reason codes per application: the features that raise its risk the most.
-    reason_codes: PositiveInt = 5
+    # Reason codes per application: at most this many features, those that raised
+    # its risk the most, each with its statement.
+    reason_codes: PositiveInt = 4
     # Concurrent requests are scored together, up to this many applications.
     max_batch_applications: PositiveInt = 2_000
     # Batches up to this size are scored on the event loop: a few milliseconds, and
