@@ -4,22 +4,36 @@ lock; and the staging of every file the run writes (see ``loan_default.staging``
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import mlflow
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
 
 from loan_default import faults
 from loan_default.errors import ProjectError
+from loan_default.model.registry import (
+    MlflowModelRegistrationDataset,
+    apply_pending_aliases,
+)
 from loan_default.pipeline_registry import register_pipelines
 from loan_default.pipelines.modelling.algorithms import (
     ALGORITHMS_KEY,
     as_algorithm_block,
 )
 from loan_default.run_lock import LOCK_FILE_NAME, RunLock, timeout_from_environment
-from loan_default.staging import RunStaging, recover
+from loan_default.staging import RunStaging, StagedOutput, recover
+from loan_default.tracking import (
+    TRACKING_VARIABLE,
+    git_commit,
+    log_reporting_artifacts,
+    tracking_enabled,
+)
+
+logger = logging.getLogger(__name__)
 
 PRODUCER_ORDER = ("data_engineering", "modelling", "reporting", "scoring", "monitoring")
 """Pipelines in the order they feed each other: the first that writes an input is
@@ -108,6 +122,8 @@ class ProjectHooks:
         self.run_lock_timeout = run_lock_timeout
         self._lock: RunLock | None = None
         self._staging: RunStaging | None = None
+        self.committed: list[StagedOutput] = []
+        """The outputs the last run committed, in their final place."""
 
     @hook_impl
     def before_pipeline_run(
@@ -149,9 +165,15 @@ class ProjectHooks:
 
     def _finish(self, commit: bool) -> None:
         try:
+            self.committed = []
             if self._staging is not None:
                 if commit:
                     self._staging.commit()
+                    self.committed = [
+                        output
+                        for output in self._staging.outputs
+                        if output.final.exists()
+                    ]
                 else:
                     self._staging.discard()
         finally:
@@ -159,3 +181,48 @@ class ProjectHooks:
             if self._lock is not None:
                 self._lock.release()
                 self._lock = None
+
+
+class TrackingHooks:
+    """Around kedro-mlflow's own hook: the on/off switch, and what is logged once
+    the run's files are committed.
+
+    Registered after kedro-mlflow's hook and before ``ProjectHooks`` (see
+    ``settings.HOOKS``), so that it runs after ``ProjectHooks`` has committed the
+    run and before kedro-mlflow closes the MLflow run.
+    """
+
+    def __init__(
+        self, mlflow_hook: Any, project_hooks: ProjectHooks, default_env: str
+    ) -> None:
+        self.mlflow_hook = mlflow_hook
+        self.project_hooks = project_hooks
+        self.default_env = default_env
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        if not tracking_enabled():
+            # kedro-mlflow's own switch: no MLflow run, and every Mlflow* dataset of
+            # the catalog is switched off.
+            names = run_params.get("pipeline_names") or ["__default__"]
+            self.mlflow_hook.mlflow_config.tracking.disable_tracking.pipelines = list(
+                names
+            )
+            logger.info("Tracking is off (%s=off)", TRACKING_VARIABLE)
+
+    @hook_impl
+    def after_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
+        run = mlflow.active_run()
+        if run is None:
+            return
+        project_path = Path(run_params["project_path"])
+        mlflow.set_tag("kedro_env", run_params.get("env") or self.default_env)
+        commit = git_commit(project_path)
+        if commit is not None:
+            mlflow.set_tag("git_commit", commit)
+        log_reporting_artifacts(
+            self.project_hooks.committed, project_path / "data" / "08_reporting"
+        )
+        for _, dataset in catalog.items():
+            if isinstance(dataset, MlflowModelRegistrationDataset):
+                apply_pending_aliases(dataset.model_name, run.info.run_id)

@@ -43,6 +43,7 @@ class StagedOutput:
     staged: Path
     final: Path
     versioned: bool
+    layer: str | None = None
 
     def order(self) -> tuple[int, int]:
         # Plain files, then version folders, then the champion.
@@ -105,6 +106,7 @@ class RunStaging:
             name, staged_config, load_version, save_version
         )
         versioned = bool(config.get("versioned")) and save_version is not None
+        layer = (config.get("metadata") or {}).get("kedro-viz", {}).get("layer")
         if versioned:
             # A versioned save lands in <filepath>/<version>/: that folder is the unit.
             return StagedOutput(
@@ -112,9 +114,14 @@ class RunStaging:
                 self.root / relative / save_version,
                 self.data_root / relative / save_version,
                 versioned=True,
+                layer=layer,
             )
         return StagedOutput(
-            name, self.root / relative, self.data_root / relative, versioned=False
+            name,
+            self.root / relative,
+            self.data_root / relative,
+            versioned=False,
+            layer=layer,
         )
 
     def commit(self) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import mlflow
 import pytest
 from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog, MemoryDataset
@@ -123,7 +124,14 @@ def train_project(
         catalog_class,
         raw_loan_data=raw_loan_data(n_applications, seed),
     )
-    (runner or SequentialRunner()).run(pipeline, catalog)
+    # As kedro-mlflow sets it up for a run: the project's registry in a SQLite
+    # database under the data folder, and an active MLflow run to log into.
+    mlflow.set_tracking_uri(f"sqlite:///{data_root}/mlflow.db")
+    experiment = mlflow.create_experiment(
+        "loan_default", artifact_location=(data_root / "mlartifacts").as_uri()
+    )
+    with mlflow.start_run(experiment_id=experiment):
+        (runner or SequentialRunner()).run(pipeline, catalog)
     return TrainedProject(catalog, data_root, parameters, algorithms)
 
 

@@ -8,6 +8,12 @@ from collections.abc import Iterable
 from kedro.pipeline import Node, Pipeline
 
 from loan_default.pipelines.modelling.algorithms import ALGORITHMS_KEY
+from loan_default.pipelines.modelling.promotion import (
+    data_source_tags,
+    decide_promotion,
+    registration_request,
+    tracked_metrics,
+)
 from loan_default.pipelines.modelling.nodes import (
     assemble_model,
     build_champion_model,
@@ -180,6 +186,52 @@ def champion_pipeline(names: list[str]) -> Pipeline:
     )
 
 
+def promotion_pipeline() -> Pipeline:
+    """The promotion gate against the registered champion, the candidate's
+    registration, and the run's metrics and data source in MLflow."""
+    return Pipeline(
+        [
+            Node(
+                decide_promotion,
+                inputs=[
+                    "champion_model",
+                    "registered_champion",
+                    "application_validation",
+                    "previous_application_validated",
+                    "params:promotion",
+                ],
+                outputs="promotion_decision",
+                name="decide_promotion",
+            ),
+            Node(
+                registration_request,
+                inputs=[
+                    "champion_model",
+                    "promotion_decision",
+                    "application_validation",
+                    "data_source",
+                    "params:registry",
+                ],
+                outputs="model_registration",
+                name="register_candidate",
+            ),
+            Node(
+                tracked_metrics,
+                inputs="evaluation_results",
+                outputs="tracked_evaluation_metrics",
+                name="track_evaluation_metrics",
+            ),
+            Node(
+                data_source_tags,
+                inputs="data_source",
+                outputs="tracked_data_source",
+                name="track_data_source",
+            ),
+        ],
+        tags=["modelling", "promotion"],
+    )
+
+
 def create_pipeline(algorithms: Iterable[str], **kwargs) -> Pipeline:
     """The template once per algorithm block, then the champion across them."""
     # The names of the run's algorithm blocks, passed by the pipeline registry.
@@ -201,4 +253,4 @@ def create_pipeline(algorithms: Iterable[str], **kwargs) -> Pipeline:
         ),
         Pipeline([]),
     )
-    return per_algorithm + champion_pipeline(names)
+    return per_algorithm + champion_pipeline(names) + promotion_pipeline()

@@ -46,7 +46,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 score_batch,
                 [
-                    "champion_model",
+                    "production_model",
                     "batch_applications",
                     "batch_history",
                     "params:scoring.reason_codes",
