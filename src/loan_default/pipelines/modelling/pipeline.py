@@ -8,12 +8,6 @@ from collections.abc import Iterable
 from kedro.pipeline import Node, Pipeline
 
 from loan_default.pipelines.modelling.algorithms import ALGORITHMS_KEY
-from loan_default.pipelines.modelling.promotion import (
-    data_source_tags,
-    decide_promotion,
-    registration_request,
-    tracked_metrics,
-)
 from loan_default.pipelines.modelling.nodes import (
     assemble_model,
     build_champion_model,
@@ -27,6 +21,12 @@ from loan_default.pipelines.modelling.nodes import (
     tabulate_points,
     tabulate_test_metrics,
     tabulate_validation_metrics,
+)
+from loan_default.pipelines.modelling.promotion import (
+    data_source_tags,
+    decide_promotion,
+    registration_request,
+    tracked_metrics,
 )
 
 SHARED_INPUTS = (
