@@ -88,6 +88,7 @@ def upstream() -> dict:
     }
     datasets = {
         "feature_transformer": transformer,
+        "model_input_train": inputs["train"],
         "model_input_test": inputs["test"],
         "application_clean": make_application_clean(
             features[APPLICATION_ID].to_numpy(), seed=2

@@ -10,14 +10,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from loan_default.model.scoring_model import assign_risk_deciles
+from loan_default.model_risk.calibration import calibration_intercept_and_slope
 from loan_default.model_risk.fairness import FAIRNESS_COLUMNS
+from loan_default.model_risk.intervals import delong_paired_test
+from loan_default.monitoring.drift import numeric_psi
 from loan_default.pipelines.reporting.nodes import (
+    COMPARISON_COLUMNS,
+    build_calibration_by_grade,
     build_decile_table,
     build_segment_metrics,
+    build_stability_table,
+    compare_with_champion,
     compute_feature_importance,
     markdown_table,
     oracle_auc,
     stack_predictions,
+    summarise_calibration,
 )
 
 # --- tables ---------------------------------------------------------------------------
@@ -174,3 +183,122 @@ def test_markdown_table_formats_numbers_and_escapes_pipes():
         "|---|---|---|---|",
         "| a\\|b | 0.123 | 1,234 | n/a |",
     ]
+
+
+def test_markdown_table_writes_booleans_as_words():
+    table = markdown_table(pd.DataFrame({"flagged": [True, False]}))
+    assert table.splitlines()[2:] == ["| yes |", "| no |"]
+
+
+# --- uncertainty, calibration and stability ---------------------------------------------
+
+
+def test_champion_comparison_pairs_applicants_by_id(upstream):
+    predictions = stacked(upstream)
+    # The challenger's rows in another order: the test must pair them by id.
+    shuffled = pd.concat(
+        [
+            predictions.loc[predictions["model"] == "tree"],
+            predictions.loc[predictions["model"] == "logistic"].iloc[::-1],
+        ],
+        ignore_index=True,
+    )
+    table = compare_with_champion(shuffled, TREE_CHAMPION, UNCERTAINTY)
+    assert list(table.columns) == COMPARISON_COLUMNS
+    assert list(table["challenger"]) == ["logistic"]
+    tree = upstream["tree.predictions_test"]
+    logistic = upstream["logistic.predictions_test"]
+    expected = delong_paired_test(
+        tree["TARGET"], tree["PROBABILITY"], logistic["PROBABILITY"], 0.95
+    )
+    row = table.iloc[0]
+    assert row["difference"] == pytest.approx(expected["difference"])
+    assert row["p_value"] == pytest.approx(expected["p_value"])
+    assert row["significant"] == (expected["p_value"] < 0.05)
+
+
+def test_champion_comparison_needs_the_same_applicants(upstream):
+    predictions = stacked(upstream)
+    fewer = predictions.drop(
+        index=predictions.index[predictions["model"] == "logistic"][:5]
+    )
+    with pytest.raises(ValueError, match="a paired test needs the same applicants"):
+        compare_with_champion(fewer, TREE_CHAMPION, UNCERTAINTY)
+
+
+def test_a_champion_without_predictions_is_named(upstream):
+    with pytest.raises(ValueError, match="no rows of the champion 'forest'"):
+        compare_with_champion(
+            stacked(upstream),
+            {"algorithm": "forest", "operating_threshold": 0.3},
+            UNCERTAINTY,
+        )
+
+
+def test_calibration_by_grade_uses_the_champions_decile_edges(upstream):
+    predictions = stacked(upstream)
+    tree = predictions.loc[predictions["model"] == "tree"]
+    edges = tuple(np.quantile(tree["PROBABILITY"], np.linspace(0.1, 0.9, 9)))
+    champion = {**TREE_CHAMPION, "risk_decile_edges": list(edges)}
+    table = build_calibration_by_grade(predictions, champion, {"significance": 0.05})
+    grades = assign_risk_deciles(tree["PROBABILITY"].to_numpy(), edges)
+    assert table["applicants"].sum() == len(tree)
+    assert table["defaults"].sum() == tree["TARGET"].sum()
+    for row in table.itertuples(index=False):
+        in_grade = grades == row.risk_grade
+        assert row.applicants == in_grade.sum()
+        assert row.predicted_default_rate == pytest.approx(
+            tree["PROBABILITY"].to_numpy()[in_grade].mean()
+        )
+
+
+def test_calibration_summary_has_one_row_per_model(upstream):
+    table = summarise_calibration(stacked(upstream))
+    assert list(table["model"]) == ["logistic", "tree"]
+    tree = upstream["tree.predictions_test"]
+    expected = calibration_intercept_and_slope(tree["TARGET"], tree["PROBABILITY"])
+    assert table.set_index("model").loc["tree", "slope"] == pytest.approx(
+        expected["slope"]
+    )
+
+
+PSI = {"bins": 10, "epsilon": 1e-4, "watch": 0.1, "act": 0.25}
+
+
+def test_stability_compares_test_with_train_for_score_and_features(upstream):
+    model = upstream["tree.model"]
+    train, test = upstream["model_input_train"], upstream["model_input_test"]
+    table = build_stability_table(model, train, test, PSI)
+    assert table["variable"].iloc[0] == "probability of default"
+    assert list(table["kind"]) == ["score"] + ["feature"] * len(model.feature_names)
+    features = table.iloc[1:]
+    assert features["psi"].is_monotonic_decreasing
+    name = model.feature_names[0]
+    expected = numeric_psi(
+        train[name].to_numpy(dtype="float64"), test[name].to_numpy(dtype="float64")
+    )
+    assert features.set_index("variable").loc[name, "psi"] == pytest.approx(expected)
+    # The same sample against itself does not move.
+    same = build_stability_table(model, train, train, PSI)
+    assert (same["psi"] < 1e-9).all() and (same["verdict"] == "ok").all()
+
+
+def test_stability_names_a_missing_feature(upstream):
+    model = upstream["tree.model"]
+    test = upstream["model_input_test"].drop(columns=model.feature_names[0])
+    with pytest.raises(ValueError, match="model_input_test: missing column"):
+        build_stability_table(model, upstream["model_input_train"], test, PSI)
+
+
+def test_a_scorecards_importance_is_its_information_value(
+    scorecard_champion, reporting_parameters
+):
+    table = compute_feature_importance(
+        scorecard_champion, pd.DataFrame(), reporting_parameters["feature_importance"]
+    )
+    assert (table["method"] == "information value").all()
+    estimator = scorecard_champion.estimator
+    top = table["feature"].iloc[0]
+    position = estimator.characteristics_.index(top)
+    assert table["importance"].iloc[0] == max(estimator.information_values_)
+    assert estimator.information_values_[position] == table["importance"].iloc[0]

@@ -119,9 +119,17 @@ def fairness_table(segment_metrics: pd.DataFrame) -> pd.DataFrame:
             )
         ]
     table["screen"] = [
-        "flagged" if flagged else ("passed" if screened else "not screened")
-        for flagged, screened in zip(
-            segment_metrics["flagged"], segment_metrics["screened"], strict=True
+        "flagged"
+        if flagged
+        else "reference"
+        if level == reference
+        else ("passed" if screened else "not screened")
+        for flagged, screened, level, reference in zip(
+            segment_metrics["flagged"],
+            segment_metrics["screened"],
+            segment_metrics["level"],
+            segment_metrics["reference_level"],
+            strict=True,
         )
     ]
     return table

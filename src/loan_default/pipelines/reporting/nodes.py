@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.inspection import permutation_importance
 
 from loan_default.metrics import discrimination_metrics
+from loan_default.model.calibration import unwrap_prior_correction
 from loan_default.model.decision_rule import (
     PREDICTION_COLUMNS,
     PROBABILITY,
@@ -110,7 +111,10 @@ def compute_feature_importance(
                 f"{type(estimator).__name__} has {len(importances)} feature importances "
                 f"but the feature transformer makes {len(names)} features"
             )
-        method = "impurity"
+        # An estimator may name its own importance (the scorecard's information value).
+        method = getattr(
+            unwrap_prior_correction(estimator), "importance_method", "impurity"
+        )
     else:
         _require_columns(model_input_test, [TARGET, *names], "model_input_test")
         sample = model_input_test.sample(
@@ -440,6 +444,8 @@ def build_stability_table(
 
 
 def _format_cell(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
     if isinstance(value, float | np.floating):
         return "n/a" if math.isnan(value) else f"{value:.3f}"
     if isinstance(value, int | np.integer):
