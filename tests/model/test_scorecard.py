@@ -156,3 +156,14 @@ def test_saved_scorecard_scores_bit_for_bit(scorecard_champion, raw_data, tmp_pa
     )
     assert got.reason_codes == expected.reason_codes
     assert loaded.reason_statements == scorecard_champion.reason_statements
+
+
+def test_importances_are_the_information_values(fitted, data):
+    ours, reference = fitted
+    features, _ = data
+    table = reference.table(style="detailed")
+    expected = table.groupby("Variable")["IV"].sum()
+    importances = dict(zip(features.columns, ours.feature_importances_, strict=True))
+    for name in features.columns:
+        assert importances[name] == pytest.approx(expected.get(name, 0.0))
+    assert ours.importance_method == "information value"

@@ -140,6 +140,7 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
         self.bin_labels_: list[list[str]] = []
         self.bin_counts_: list[np.ndarray] = []
         self.event_rates_: list[np.ndarray] = []
+        self.information_values_: list[float] = []
         for name, rows in table.groupby("Variable", sort=False):
             splits = np.asarray(
                 scorecard.binning_process_.get_binned_variable(name).splits,
@@ -157,6 +158,7 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
             self.bin_labels_.append([str(label) for label in rows["Bin"]])
             self.bin_counts_.append(rows["Count"].to_numpy(dtype="int64"))
             self.event_rates_.append(rows["Event rate"].to_numpy(dtype="float64"))
+            self.information_values_.append(float(rows["IV"].sum()))
         self.factor_ = float(self.pdo) / math.log(2)
         self.offset_ = float(self.scorecard_points) - self.factor_ * math.log(
             float(self.odds)
@@ -206,6 +208,17 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
         result = np.zeros((bin_points.shape[0], self.n_features_in_))
         result[:, self.columns_] = best - bin_points
         return result
+
+    importance_method = "information value"
+
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        """Each input column's information value on the training data (0 for the
+        columns the scorecard leaves out): the usual ranking of characteristics."""
+        check_is_fitted(self, "points_")
+        importances = np.zeros(self.n_features_in_)
+        importances[self.columns_] = self.information_values_
+        return importances
 
     def _pairs(self) -> zip:
         return zip(self.points_, self.splits_, strict=True)
