@@ -5,7 +5,13 @@
     python benchmarks/modelling.py --parts origin --grid-applications 20000
     python benchmarks/modelling.py --parts oracle --oracle-applications 50000,100000
 
+    python benchmarks/modelling.py --parts algorithms --algorithm-applications 50000
+
 Parts:
+- algorithms: one default run at ``--algorithm-applications``: every algorithm
+  block's validation and test AUC with DeLong 95% intervals and its fit time, and
+  DeLong's paired test on the test split of monotone XGBoost against XGBoost and of
+  the scorecard against the champion (the full part prints the same table).
 - default: the default ``kedro run`` (20,000 synthetic applications): median wall
   time and peak RSS over the repeats, and where the time goes (kedro's start-up and
   each pipeline's nodes, from the run's own log).
@@ -43,6 +49,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+from kedro.config import OmegaConfigLoader
 from sklearn.metrics import roc_auc_score
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -51,19 +58,24 @@ sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
 
 from kedro_runs import timed_kedro_run  # noqa: E402  (one way to time a kedro run)
 
+from loan_default.model_risk.intervals import delong_paired_test  # noqa: E402
 from loan_default.pipeline_registry import register_pipelines  # noqa: E402
 from loan_default.pipelines.modelling.nodes import PROBABILITY  # noqa: E402
 from loan_default.pipelines.reporting.nodes import oracle_auc  # noqa: E402
-from loan_default.schema import TARGET  # noqa: E402
+from loan_default.schema import APPLICATION_ID, TARGET  # noqa: E402
 from tests.project import (  # noqa: E402  (shared with the tests)
     make_project_copy,
     project_parameters,
 )
 
 STAGES = ("data_engineering", "modelling", "reporting")
-# Both configurations compared (base and origin_grid) have the same blocks.
 ALGORITHMS = list(project_parameters()["algorithms"])
 ORIGIN_ENV = "origin_grid"
+ORIGIN_ALGORITHMS = list(
+    OmegaConfigLoader(
+        str(PROJECT_ROOT / "conf"), base_env="base", default_run_env=ORIGIN_ENV
+    )["parameters"]["algorithms"]
+)
 DEFAULT_SIZE = 20_000
 FULL_SIZE = 307_511
 LOG_FILE = "benchmark.log"
@@ -191,6 +203,7 @@ def part_full() -> None:
             (project / "data" / "02_intermediate" / "data_source.json").read_text()
         ).get("n_previous_applications")
         gap = describe_gap(project)
+        algorithms = describe_algorithms(project, result)
     print(
         f"{result['seconds']:.1f} s; peak RSS {result['peak_mb']:,.0f} MB; "
         f"{previous_rows:,} previous applications; targets < 300 s: "
@@ -200,15 +213,71 @@ def part_full() -> None:
     print(f"stages: {describe_stages(result)}")
     print(f"slowest nodes (s): {slowest_nodes(result)}")
     print(gap)
+    print(algorithms)
 
 
-def test_auc(project: Path) -> dict[str, float]:
+def test_auc(project: Path, names: list[str]) -> dict[str, float]:
     return {
         name: json.loads(
             (project / "data" / "07_model_output" / name / "metrics.json").read_text()
         )["test"]["roc_auc"]
-        for name in ALGORITHMS
+        for name in names
     }
+
+
+# Paired comparisons on the test split: (a, b) reads "a against b".
+PAIRS = (("xgboost_monotone", "xgboost"), ("scorecard", "champion"))
+
+
+def _interval(split: dict) -> str:
+    return f"{split['roc_auc']:.4f} [{split['roc_auc_low']:.4f}, {split['roc_auc_high']:.4f}]"
+
+
+def describe_algorithms(project: Path, result: dict) -> str:
+    """Each block's AUC with its DeLong interval and fit time; the paired tests."""
+    output = project / "data" / "07_model_output"
+    champion = json.loads(
+        (project / "data" / "06_models" / "champion" / "champion_name.json").read_text()
+    )
+    rows = []
+    for name in ALGORITHMS:
+        metrics = json.loads((output / name / "metrics.json").read_text())
+        rows.append(
+            {
+                "algorithm": name + (" (champion)" if name == champion else ""),
+                "validation AUC [95% CI]": _interval(metrics["validation"]),
+                "test AUC [95% CI]": _interval(metrics["test"]),
+                "fit s": round(metrics["fit_seconds"], 1),
+                "template s": round(algorithm_seconds(result, name), 1),
+            }
+        )
+    lines = [pd.DataFrame(rows).to_string(index=False)]
+    for first, named in PAIRS:
+        second = champion if named == "champion" else named
+        if first == second or not {first, second} <= set(ALGORITHMS):
+            continue
+        a, b = (
+            pd.read_parquet(output / name / "predictions_test.parquet")
+            for name in (first, second)
+        )
+        if not a[APPLICATION_ID].equals(b[APPLICATION_ID]):
+            raise ValueError(f"{first} and {second} scored different test rows")
+        test = delong_paired_test(a[TARGET], a[PROBABILITY], b[PROBABILITY])
+        lines.append(
+            f"test AUC {first} - {second}: {test['difference']:+.4f} "
+            f"[{test['low']:+.4f}, {test['high']:+.4f}], DeLong p = "
+            f"{test['p_value']:.3f} ({'significant' if test['p_value'] < 0.05 else 'not significant'} at 5%)"
+        )
+    return "\n".join(lines)
+
+
+def part_algorithms(size: int) -> None:
+    print(f"\n[f] every algorithm block, {size:,} applications")
+    with tempfile.TemporaryDirectory() as folder:
+        project = new_project(Path(folder))
+        result = run(project, size)
+        print(f"{result['seconds']:.1f} s; peak RSS {result['peak_mb']:,.0f} MB")
+        print(describe_algorithms(project, result))
 
 
 def algorithm_seconds(result: dict, algorithm: str) -> float:
@@ -236,7 +305,9 @@ def part_origin(size: int) -> None:
             runs["origin"] = run(
                 origin, size, "--pipelines", "modelling", "--env", ORIGIN_ENV
             )
-            aucs = {"ours": test_auc(ours), "origin": test_auc(origin)}
+            # The blocks both configurations have (the origin has no scorecard).
+            names = [name for name in ORIGIN_ALGORITHMS if name in ALGORITHMS]
+            aucs = {"ours": test_auc(ours, names), "origin": test_auc(origin, names)}
             rows = [
                 {
                     "algorithm": name,
@@ -245,7 +316,7 @@ def part_origin(size: int) -> None:
                     "ours s": algorithm_seconds(runs["ours"], name),
                     "origin s": algorithm_seconds(runs["origin"], name),
                 }
-                for name in ALGORITHMS
+                for name in names
             ]
             print(pd.DataFrame(rows).round(4).to_string(index=False))
             node_ratio = (
@@ -342,9 +413,10 @@ def main() -> None:
     parser.add_argument("--grid-applications", type=int, default=50_000)
     parser.add_argument("--oracle-applications", default="50000,100000")
     parser.add_argument("--oracle-seeds", type=int, default=3)
+    parser.add_argument("--algorithm-applications", type=int, default=50_000)
     options = parser.parse_args()
     parts = options.parts.split(",")
-    known = {"default", "full", "origin", "oracle"}
+    known = {"default", "full", "origin", "oracle", "algorithms"}
     if set(parts) - known:
         parser.error(
             f"unknown parts {sorted(set(parts) - known)}; known: {sorted(known)}"
@@ -356,6 +428,8 @@ def main() -> None:
         part_full()
     if "origin" in parts:
         part_origin(options.grid_applications)
+    if "algorithms" in parts:
+        part_algorithms(options.algorithm_applications)
     if "oracle" in parts:
         sizes = [int(size) for size in options.oracle_applications.split(",")]
         part_oracle(sizes, options.oracle_seeds)
