@@ -233,9 +233,10 @@ def score_batch(
     reason_codes: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The applicant features and the scores of the batch, from one call of the
-    champion: SK_ID_CURR, PROBABILITY, DECISION, RISK_DECILE, MODEL_VERSION and the
+    champion: SK_ID_CURR, PROBABILITY, DECISION, RISK_DECILE, MODEL_VERSION, the
     names of up to ``reason_codes`` features that raised each applicant's risk the
-    most (REASON_1, ...)."""
+    most (REASON_1, ...) and their statements, saved in the model
+    (REASON_1_STATEMENT, ...)."""
     scored = champion_model.score(applications, history, reason_codes=reason_codes)
     scores = pd.concat(
         [scored.scores, reason_columns(scored.reason_codes, reason_codes)], axis=1
