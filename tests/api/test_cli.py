@@ -19,6 +19,7 @@ from loan_default.api.settings import (
     ChampionNotFoundError,
     resolve_champion_file,
 )
+from tests.registry import register, registry_database
 
 
 def serve_command(*arguments: str) -> list[str]:
@@ -39,14 +40,34 @@ def test_refuses_to_start_without_a_champion(tmp_path):
     assert "run `kedro run` first" in result.stderr
 
 
-def test_default_model_path_is_the_projects_champion_folder(tmp_path, capsys):
+def test_by_default_the_registry_champion_is_served(tmp_path, capsys):
     previous = Path.cwd()
     os.chdir(tmp_path)
     try:
         assert main(["serve"]) == EXIT_NO_CHAMPION
     finally:
         os.chdir(previous)
-    assert "data/06_models/champion/champion_model" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "no registry database at" in error and "data/mlflow.db" in error
+    assert "--model-path" in error
+    # Nothing was created in the empty project.
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_missing_alias_stops_serve_with_what_to_do(
+    tmp_path, champion, new_applications, capsys
+):
+    example = new_applications.head(2).reset_index(drop=True)
+    with registry_database(tmp_path) as experiment:
+        register(champion, example, experiment)
+        registry = f"sqlite:///{tmp_path}/mlflow.db"
+        arguments = ["serve", "--registry-uri", registry]
+        assert main([*arguments, "--model-uri", "models:/loan_default@gone"]) == (
+            EXIT_NO_CHAMPION
+        )
+        assert "holds the alias 'gone'" in capsys.readouterr().err
+        assert main([*arguments, "--model-uri", "loan_default"]) == EXIT_NO_CHAMPION
+        assert "expected models:/<name>@<alias>" in capsys.readouterr().err
 
 
 def test_the_newest_complete_version_is_served(tmp_path):

@@ -6,18 +6,29 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kedro.config import OmegaConfigLoader
 
-from loan_default.api.settings import CHAMPION_DATASET_PATH, ApiSettings
+from loan_default.api.settings import PROJECT_REGISTRY, REGISTERED_CHAMPION, ApiSettings
+from tests.project import PROJECT_ROOT
 
 WHOLE_NUMBER = "expected a whole number >= 1"
 
 
 def test_defaults():
     settings = ApiSettings.from_environment({})
-    assert settings.model_path == CHAMPION_DATASET_PATH
+    assert settings.model_uri == REGISTERED_CHAMPION == "models:/loan_default@champion"
+    assert settings.registry_uri == PROJECT_REGISTRY
+    assert settings.model_path is None
     assert settings.max_applications == 10_000
     assert settings.inline_batch_applications == 64
     assert settings.large_batch_threads >= 1
+
+
+def test_the_default_registry_is_the_one_kedro_runs_register_in():
+    loader = OmegaConfigLoader(str(PROJECT_ROOT / "conf"), base_env="base")
+    loader.config_patterns["mlflow"] = ["mlflow*"]
+    assert loader["mlflow"]["server"]["mlflow_tracking_uri"] == PROJECT_REGISTRY
+    assert loader["globals"]["registered_model_name"] in REGISTERED_CHAMPION
 
 
 def test_settings_travel_through_the_environment(tmp_path):

@@ -30,36 +30,21 @@ from loan_default.model.registry import (
     rollback,
     version_with_alias,
 )
+from tests.registry import MODEL_NAME, register, registry_database
 
-NAME = "loan_default"
+NAME = MODEL_NAME
 
 
 @pytest.fixture
 def registry(tmp_path):
     """A fresh SQLite tracking and registry database, as mlflow.yml sets it up."""
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
-    experiment = mlflow.create_experiment(
-        "loan_default", artifact_location=(tmp_path / "mlartifacts").as_uri()
-    )
-    yield experiment
-    if mlflow.active_run() is not None:
-        mlflow.end_run()
-    mlflow.set_tracking_uri(previous)
+    with registry_database(tmp_path) as experiment:
+        yield experiment
 
 
 @pytest.fixture
 def example(new_applications) -> pd.DataFrame:
     return new_applications.head(3).reset_index(drop=True)
-
-
-def register(model, example, experiment, alias=CHAMPION, apply=True) -> int:
-    dataset = MlflowModelRegistrationDataset(model_name=NAME)
-    with mlflow.start_run(experiment_id=experiment) as run:
-        dataset.save(Registration(model, alias, example, {"algorithm": "xgboost"}))
-        if apply:
-            apply_pending_aliases(NAME, run.info.run_id)
-    return max(version.version for version in list_versions(NAME))
 
 
 def test_a_registered_champion_loads_with_the_same_scores(

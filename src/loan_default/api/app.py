@@ -29,7 +29,7 @@ from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 
 from loan_default import __version__
-from loan_default.api.batching import MicroBatcher
+from loan_default.api.batching import MicroBatcher, Records
 from loan_default.api.metrics import ApiMetrics
 from loan_default.api.schemas import (
     ErrorResponse,
@@ -58,6 +58,7 @@ _ERROR_DESCRIPTIONS = {
     413: "Too many applications or too large a body",
     415: "The body is not sent as application/json",
     422: "Malformed JSON or an invalid field",
+    403: "Reloading needs the API to be started with an API key",
     500: "An unexpected error, confined to this request",
     503: "The model is not loaded yet",
 }
@@ -265,6 +266,23 @@ class _ServingState:
             reason = self.failure or "the champion model is still loading"
             raise ApiError(503, "not_ready", ["model"], reason)
         return self.service, self.batcher
+
+    def predict(self, records: Records) -> list[dict]:
+        service = self.service
+        if service is None:
+            raise RuntimeError("no champion is loaded")
+        return service.predict(records)
+
+    def serve(self, service: PredictionService, metrics: ApiMetrics) -> None:
+        self.service, self.failure = service, None
+        champion = service.champion
+        metrics.set_model(champion.model_version, champion.algorithm)
+        logger.info(
+            "Serving champion %s (%s, registered version %s)",
+            champion.model_version,
+            champion.algorithm,
+            champion.metadata.get("registered_version"),
+        )
 
 
 class _MetricsMiddleware:
@@ -548,11 +566,61 @@ def _add_middleware(
         )
 
 
+def _served_model(model: ScoringModel) -> dict[str, Any]:
+    return {
+        "model_version": model.model_version,
+        "algorithm": model.algorithm,
+        "registered_version": model.metadata.get("registered_version"),
+        "registered_aliases": model.metadata.get("registered_aliases", []),
+    }
+
+
+async def _reload(
+    state: _ServingState,
+    prepare: Any,
+    metrics: ApiMetrics,
+    api_key: str | None,
+    lock: asyncio.Lock,
+) -> Response:
+    """Load the champion again and swap it in between batches; on failure the model
+    served so far keeps serving."""
+    if api_key is None:
+        raise ApiError(
+            403,
+            "reload_disabled",
+            ["api_key"],
+            "reloading the model needs an API key: start the API with "
+            "LOAN_DEFAULT_API_API_KEY or LOAN_DEFAULT_API_API_KEY_FILE",
+        )
+    state.require_service()
+    async with lock:
+        try:
+            service = await asyncio.to_thread(prepare, None)
+        except Exception as error:
+            logger.exception("Reload failed; the current champion keeps serving")
+            raise ApiError(
+                503,
+                "reload_failed",
+                ["model"],
+                f"the champion was not reloaded: {error}",
+            ) from None
+        previous = state.service.champion
+        state.serve(service, metrics)
+    return _json_response(
+        {
+            "status": "reloaded",
+            "previous": _served_model(previous),
+            "serving": _served_model(service.champion),
+        }
+    )
+
+
 def create_app(
     settings: ApiSettings | None = None, champion: ScoringModel | None = None
 ) -> FastAPI:
-    """The API. ``champion`` given: served as is; otherwise loaded from
-    ``settings.model_path`` in the background at start-up."""
+    """The API. ``champion`` given: served as is; otherwise loaded at start-up, in
+    the background, from ``settings.model_path`` or the registry's
+    ``settings.model_uri``, and again on ``POST /admin/reload``."""
     settings = settings or ApiSettings()
     # Read once at start-up: a missing or empty key file stops the app here.
     api_key = settings.resolved_api_key()
@@ -561,7 +629,7 @@ def create_app(
     state = _ServingState()
 
     def prepare(model: ScoringModel | None) -> PredictionService:
-        model = model if model is not None else load_champion(settings.model_path)
+        model = model if model is not None else load_champion(settings)
         return PredictionService(
             model,
             settings.reason_codes,
@@ -576,19 +644,16 @@ def create_app(
             state.failure = f"the champion model could not be loaded: {error}"
             logger.exception("The champion model could not be loaded")
             return
+        # The batcher scores with whichever service is current when a batch starts,
+        # so a reload swaps the model between batches and drops no request.
         batcher = MicroBatcher(
-            service.predict,
+            state.predict,
             settings.max_batch_applications,
             settings.inline_batch_applications,
         )
         batcher.start()
-        state.service, state.batcher = service, batcher
-        metrics.set_model(service.champion.model_version, service.champion.algorithm)
-        logger.info(
-            "Serving champion %s (%s)",
-            service.champion.model_version,
-            service.champion.algorithm,
-        )
+        state.batcher = batcher
+        state.serve(service, metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -648,6 +713,16 @@ def create_app(
         if api_key is None:  # every caller is anonymous: no training paths
             card["data_source"] = _public_data_source(card["data_source"])
         return _json_response(_json_safe(card))
+
+    reload_lock = asyncio.Lock()
+
+    @app.post(
+        "/admin/reload",
+        summary="Load the champion again (after `kedro model promote` or rollback)",
+        responses=_error_responses(401, 403, 503),
+    )
+    async def reload() -> Response:
+        return await _reload(state, prepare, metrics, api_key, reload_lock)
 
     @app.get(
         "/metrics",

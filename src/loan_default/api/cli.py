@@ -1,7 +1,9 @@
 """``loan-default-api serve``: start the prediction API with uvicorn.
 
-Run it from the project root after ``kedro run`` has trained the champion, or point
-``--model-path`` at a saved champion.
+By default it serves the registry's champion (``models:/loan_default@champion`` in
+the project's ``data/mlflow.db``): run it from the project root after ``kedro run``
+has registered one, give another ``--model-uri``, or point ``--model-path`` at a
+saved champion folder.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import mlflow
+
 from loan_default.api.settings import (
     ApiSettings,
     ChampionNotFoundError,
     resolve_champion_file,
 )
+from loan_default.model.registry import RegistryError, resolve_model_uri
 
 EXIT_NO_CHAMPION = 2
 EXIT_BAD_SETTINGS = 3
@@ -24,7 +29,14 @@ EXIT_BAD_SETTINGS = 3
 # variable instead of at `serve`, with a clear message.
 _DEFAULTS = {name: field.default for name, field in ApiSettings.model_fields.items()}
 # Flags that set an ApiSettings field of the same name.
-_SETTING_FLAGS = ("model_path", "max_applications", "max_body_bytes", "reason_codes")
+_SETTING_FLAGS = (
+    "model_uri",
+    "registry_uri",
+    "model_path",
+    "max_applications",
+    "max_body_bytes",
+    "reason_codes",
+)
 
 
 def _positive(text: str) -> int:
@@ -51,8 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--model-path",
         type=Path,
         default=None,
-        help="a champion file, a version folder, or the versioned dataset folder "
-        f"(newest version); default: {_DEFAULTS['model_path']}",
+        help="serve this saved champion folder (a version folder, or the versioned "
+        "dataset folder for its newest version) instead of the registry's model",
+    )
+    serve.add_argument(
+        "--model-uri",
+        default=None,
+        help="the registered model to serve, models:/<name>@<alias> or "
+        f"models:/<name>/<version>; default: {_DEFAULTS['model_uri']}",
+    )
+    serve.add_argument(
+        "--registry-uri",
+        default=None,
+        help=f"the MLflow registry; default: {_DEFAULTS['registry_uri']}",
     )
     serve.add_argument(
         "--workers", type=_positive, default=1, help="processes; default: 1"
@@ -83,6 +106,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _pinned(settings: ApiSettings) -> ApiSettings:
+    """The settings with the model every worker must load: the folder's absolute
+    path, or the registry checked to hold the model (workers resolve the alias
+    themselves, so a reload or restart reads the alias as it is then)."""
+    if settings.model_path is not None:
+        folder = resolve_champion_file(settings.model_path).resolve()
+        return settings.model_copy(update={"model_path": folder})
+    mlflow.set_tracking_uri(settings.registry_uri)
+    mlflow.set_registry_uri(settings.registry_uri)
+    resolve_model_uri(settings.model_uri)
+    return settings
+
+
 def serve(arguments: argparse.Namespace) -> int:
     # A flag given wins over its LOAN_DEFAULT_API_* variable, which wins over the
     # default; settings without a flag come from the environment alone.
@@ -97,11 +133,10 @@ def serve(arguments: argparse.Namespace) -> int:
         print(f"loan-default-api: cannot start: {error}", file=sys.stderr)  # noqa: T201
         return EXIT_BAD_SETTINGS
     try:
-        model_file = resolve_champion_file(settings.model_path)
-    except ChampionNotFoundError as error:
+        settings = _pinned(settings)
+    except (ChampionNotFoundError, RegistryError) as error:
         print(f"loan-default-api: cannot start: {error}", file=sys.stderr)  # noqa: T201
         return EXIT_NO_CHAMPION
-    settings = settings.model_copy(update={"model_path": model_file.resolve()})
     # Worker processes build their app from the environment.
     os.environ.update(settings.to_environment())
     import uvicorn  # noqa: PLC0415 - only the serve command needs it

@@ -9,12 +9,14 @@ does for an applicant absent from ``previous_application.csv``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
+
+import mlflow
 
 from loan_default.api.schemas import REQUEST_COLUMNS
 from loan_default.api.settings import ApiSettings, resolve_champion_file
 from loan_default.model.artifact import load_scoring_model
+from loan_default.model.registry import load_version, resolve_model_uri
 from loan_default.model.scoring_model import (
     DECISION,
     PROBABILITY,
@@ -86,6 +88,9 @@ class PredictionService:
         metadata = self.champion.metadata
         return {
             "model_version": self.champion.model_version,
+            "registered_model": metadata.get("registered_model"),
+            "registered_version": metadata.get("registered_version"),
+            "registered_aliases": metadata.get("registered_aliases", []),
             "algorithm": self.champion.algorithm,
             "estimator": metadata.get("estimator"),
             "operating_threshold": self.champion.threshold,
@@ -104,6 +109,11 @@ class PredictionService:
         }
 
 
-def load_champion(model_path: Path) -> ScoringModel:
-    """The champion saved at ``model_path`` (see ``resolve_champion_file``)."""
-    return load_scoring_model(resolve_champion_file(model_path))
+def load_champion(settings: ApiSettings) -> ScoringModel:
+    """The champion the settings designate: the saved folder at ``model_path``
+    when given (see ``resolve_champion_file``), else the registered ``model_uri``."""
+    if settings.model_path is not None:
+        return load_scoring_model(resolve_champion_file(settings.model_path))
+    mlflow.set_tracking_uri(settings.registry_uri)
+    mlflow.set_registry_uri(settings.registry_uri)
+    return load_version(resolve_model_uri(settings.model_uri))

@@ -29,6 +29,11 @@ from loan_default.model.artifact import newest_complete_version
 CHAMPION_DATASET_PATH = Path("data/06_models/champion/champion_model")
 """Where ``kedro run`` saves the champion, one folder per version (catalog entry
 ``champion_model``), relative to the project root."""
+REGISTERED_CHAMPION = "models:/loan_default@champion"
+"""What production serves by default: the registry's champion."""
+PROJECT_REGISTRY = "sqlite:///data/mlflow.db"
+"""The project's own registry database, as conf/base/mlflow.yml names it, relative
+to the project root."""
 
 ENVIRONMENT_PREFIX = "LOAN_DEFAULT_API_"
 
@@ -53,7 +58,13 @@ class ApiSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENVIRONMENT_PREFIX, frozen=True)
 
-    model_path: Path = CHAMPION_DATASET_PATH
+    # The registered model served: models:/<name>@<alias> or models:/<name>/<n>,
+    # read from the MLflow registry at registry_uri.
+    model_uri: str = REGISTERED_CHAMPION
+    registry_uri: str = PROJECT_REGISTRY
+    # A saved champion folder (a version folder, or the versioned dataset folder
+    # for its newest version) to serve instead of the registry's model.
+    model_path: Path | None = None
     # Applications in one POST /predict; more is answered 413.
     max_applications: PositiveInt = 10_000
     # Request body size; a full 122-column record is about 4 KB of JSON.

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,9 @@ MODEL_ARTIFACT_NAME = "champion_model"
 PENDING_ALIAS_TAG = "pending_alias"
 PREVIOUS_CHAMPION_TAG = "previous_champion"
 FLAVOR_MODULE = "loan_default.model.mlflow_flavor"
+_MODEL_URI = re.compile(
+    r"models:/(?P<name>[\w.-]+)(?:@(?P<alias>[\w-]+)|/(?P<version>[0-9]+))"
+)
 
 
 class RegistryError(ProjectError, RuntimeError):
@@ -156,15 +160,50 @@ def load_version(
 
 def load_alias(name: str, alias: str) -> ScoringModel:
     """The model that holds ``alias``; a ``RegistryError`` says what to do when none."""
-    version = version_with_alias(name, alias)
-    if version is None:
+    return load_version(resolve_model_uri(f"models:/{name}@{alias}"))
+
+
+def parse_model_uri(uri: str) -> tuple[str, str | None, int | None]:
+    """(name, alias, version) of ``models:/<name>@<alias>`` or ``models:/<name>/<n>``."""
+    match = _MODEL_URI.fullmatch(uri.strip())
+    if match is None:
+        raise RegistryError(
+            f"model URI {uri!r}: expected models:/<name>@<alias> (e.g. "
+            "models:/loan_default@champion) or models:/<name>/<version>"
+        )
+    version = match["version"]
+    return match["name"], match["alias"], None if version is None else int(version)
+
+
+def check_registry_reachable() -> None:
+    """Refuse a local SQLite registry whose file does not exist, rather than let
+    MLflow create an empty one (and then find no model in it)."""
+    uri = registry_location()
+    if uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///"))
+        if not path.is_file():
+            raise RegistryError(
+                f"no registry database at {path.resolve()} ({uri}): train and "
+                "register a champion with `kedro run` from the project root, or "
+                "give a saved champion folder with --model-path"
+            )
+
+
+def resolve_model_uri(uri: str) -> RegisteredVersion:
+    """The registered version ``uri`` designates, or a ``RegistryError``."""
+    name, alias, version = parse_model_uri(uri)
+    check_registry_reachable()
+    if version is not None:
+        return get_version(name, version)
+    found = version_with_alias(name, alias)
+    if found is None:
         raise RegistryError(
             f"no version of the model {name!r} holds the alias {alias!r} in the "
             f"registry at {registry_location()}: train and register one with "
             "`kedro run` (tracking on), move the alias with `kedro model promote "
             "<version>`, or give a saved champion folder with --model-path"
         )
-    return load_version(version)
+    return found
 
 
 def log_scoring_model(model: ScoringModel, input_example: pd.DataFrame) -> str:
