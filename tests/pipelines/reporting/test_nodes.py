@@ -17,16 +17,19 @@ from loan_default.model_risk.intervals import delong_paired_test
 from loan_default.monitoring.drift import numeric_psi
 from loan_default.pipelines.reporting.nodes import (
     COMPARISON_COLUMNS,
+    PAIR_COLUMNS,
     build_calibration_by_grade,
     build_decile_table,
     build_segment_metrics,
     build_stability_table,
+    compare_model_pairs,
     compare_with_champion,
     compute_feature_importance,
     markdown_table,
     oracle_auc,
     stack_predictions,
     summarise_calibration,
+    summarise_points_tables,
 )
 
 # --- tables ---------------------------------------------------------------------------
@@ -302,3 +305,50 @@ def test_a_scorecards_importance_is_its_information_value(
     position = estimator.characteristics_.index(top)
     assert table["importance"].iloc[0] == max(estimator.information_values_)
     assert estimator.information_values_[position] == table["importance"].iloc[0]
+
+
+def test_model_pairs_are_tested_and_absent_blocks_left_out(upstream, caplog):
+    pairs = [
+        {"title": "Tree against linear", "model": "tree", "baseline": "logistic"},
+        {"title": "Absent", "model": "scorecard", "baseline": "tree"},
+    ]
+    with caplog.at_level(logging.INFO):
+        table = compare_model_pairs(stacked(upstream), pairs, UNCERTAINTY)
+    assert list(table.columns) == PAIR_COLUMNS
+    assert list(table["comparison"]) == ["Tree against linear"]
+    champion = compare_with_champion(stacked(upstream), TREE_CHAMPION, UNCERTAINTY)
+    assert table["difference"].iloc[0] == pytest.approx(champion["difference"].iloc[0])
+    assert "Comparison 'Absent' left out: ['scorecard'] not in this run" in caplog.text
+
+
+def test_a_pair_without_its_keys_is_refused(upstream):
+    with pytest.raises(ValueError, match=r"reporting.comparisons\[0\]: expected title"):
+        compare_model_pairs(stacked(upstream), [{"model": "tree"}], UNCERTAINTY)
+
+
+def test_points_summary_per_characteristic():
+    points = pd.DataFrame(
+        {
+            "characteristic": ["AGE", "AGE", "AGE", "INCOME"],
+            "bin": ["a", "b", "c", "d"],
+            "points": [10.0, 25.0, 40.0, 7.0],
+        }
+    )
+    empty = pd.DataFrame({"characteristic": [], "bin": [], "points": []})
+    summary = summarise_points_tables({"scorecard": points, "xgboost": empty})
+    assert summary.to_dict("records") == [
+        {
+            "model": "scorecard",
+            "characteristic": "AGE",
+            "bins": 3,
+            "min_points": 10.0,
+            "max_points": 40.0,
+        },
+        {
+            "model": "scorecard",
+            "characteristic": "INCOME",
+            "bins": 1,
+            "min_points": 7.0,
+            "max_points": 7.0,
+        },
+    ]

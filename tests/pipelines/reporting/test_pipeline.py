@@ -88,6 +88,10 @@ def test_report_states_oracle_auc_for_synthetic_data_only(trained_project):
         champion_metadata=load("champion_metadata"),
         segment_metrics=load("segment_metrics"),
         champion_comparison=load("champion_comparison"),
+        model_comparisons=load("model_comparisons"),
+        points_tables={
+            name: load(f"{name}_points_table") for name in trained_project.algorithms
+        },
         calibration_by_grade=load("calibration_by_grade"),
         calibration_summary=load("calibration_summary"),
         test_predictions=stack_predictions(
@@ -147,3 +151,26 @@ def test_model_document_has_every_heading_and_embeds_its_plots(trained_project):
     calibration = trained_project.load("calibration_summary").set_index("model")
     champion = trained_project.load("champion_metadata")["algorithm"]
     assert f"Calibration slope {calibration.loc[champion, 'slope']:.3f}" in page
+
+
+def test_report_shows_the_monotone_comparison_and_the_scorecard_points(
+    trained_project,
+):
+    report = (reporting_dir(trained_project) / "evaluation_report.md").read_text()
+    pairs = trained_project.load("model_comparisons")
+    blocks = set(trained_project.algorithms)
+    expected = [
+        title
+        for title, model, baseline in (
+            ("Monotone constraints", "xgboost_monotone", "xgboost"),
+            ("Scorecard against boosting", "scorecard", "xgboost"),
+        )
+        if {model, baseline} <= blocks
+    ]
+    assert list(pairs["comparison"]) == expected
+    for title in expected:
+        assert f"{title}: " in report
+    if "scorecard" in blocks:
+        assert "### Scorecard points" in report
+        page = (reporting_dir(trained_project) / "model_document.html").read_text()
+        assert "Scorecard points: scorecard" in page

@@ -13,6 +13,8 @@ from loan_default.pipelines.reporting.narrative import (
     fairness_sentences,
     fairness_table,
     headline_table,
+    pair_sentences,
+    pairs_table,
     significance_sentences,
 )
 from loan_default.pipelines.reporting.plots import (
@@ -150,6 +152,7 @@ def _performance(
     *,
     evaluation_results: pd.DataFrame,
     champion_comparison: pd.DataFrame,
+    model_comparisons: pd.DataFrame,
     test_predictions: pd.DataFrame,
     champion_metadata: dict,
     lift_by_decile: pd.DataFrame,
@@ -163,6 +166,7 @@ def _performance(
             f"bootstrap of {int(uncertainty_options['n_resamples'])} resamples of the "
             f"applicants (seed {uncertainty_options['seed']}) for the others.",
             *significance_sentences(champion_comparison, level),
+            *pair_sentences(model_comparisons, level),
         ],
     )
     section.add_table("Headline figures", headline_table(evaluation_results))
@@ -170,6 +174,10 @@ def _performance(
         "DeLong's paired test, champion against each challenger",
         comparison_table(champion_comparison),
     )
+    if len(model_comparisons):
+        section.add_table(
+            "Variants against their baseline", pairs_table(model_comparisons)
+        )
     section.add_table("All test metrics", evaluation_results)
     section.add_plot("ROC curves", plot_roc_curves(test_predictions)[0])
     section.add_plot(
@@ -341,6 +349,7 @@ def write_model_document(
     evaluation_results: pd.DataFrame,
     validation_results: pd.DataFrame,
     champion_comparison: pd.DataFrame,
+    model_comparisons: pd.DataFrame,
     calibration_by_grade: pd.DataFrame,
     calibration_summary: pd.DataFrame,
     segment_metrics: pd.DataFrame,
@@ -356,7 +365,7 @@ def write_model_document(
     importance_options: dict,
     monitoring_options: dict,
     document_options: dict,
-    points_tables: dict[str, pd.DataFrame] | None = None,
+    points_tables: dict[str, pd.DataFrame],
 ) -> str:
     """model_document.html: the model document, with the headings of
     ``SECTION_TITLES``, every figure from this run's outputs."""
@@ -365,12 +374,11 @@ def write_model_document(
         _purpose(champion_metadata, document_options),
         _data(data_source, model_input_train, test_predictions),
         _features(champion_metadata, champion_importance, importance_options),
-        _methodology(
-            champion_metadata, validation_results, algorithms, points_tables or {}
-        ),
+        _methodology(champion_metadata, validation_results, algorithms, points_tables),
         _performance(
             evaluation_results=evaluation_results,
             champion_comparison=champion_comparison,
+            model_comparisons=model_comparisons,
             test_predictions=test_predictions,
             champion_metadata=champion_metadata,
             lift_by_decile=lift_by_decile,

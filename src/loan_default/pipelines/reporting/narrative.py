@@ -184,3 +184,41 @@ def calibration_sentences(
         f"{len(calibration_grades)} tests about {significance * len(calibration_grades):.1f} "
         "would be rejected by chance alone.",
     ]
+
+
+def pairs_table(model_comparisons: pd.DataFrame) -> pd.DataFrame:
+    """The configured pairs, one row each."""
+    return pd.DataFrame(
+        {
+            "comparison": model_comparisons["comparison"],
+            "model": model_comparisons["model"],
+            "baseline": model_comparisons["baseline"],
+            "model AUC": model_comparisons["model_auc"],
+            "baseline AUC": model_comparisons["baseline_auc"],
+            "difference (interval)": [
+                with_interval(row.difference, row.difference_low, row.difference_high)
+                for row in model_comparisons.itertuples(index=False)
+            ],
+            "p-value": model_comparisons["p_value"],
+        }
+    )
+
+
+def pair_sentences(model_comparisons: pd.DataFrame, level: float) -> list[str]:
+    """What each variant costs or gains in test AUC against its baseline."""
+    alpha = 1 - level
+    sentences = []
+    for row in model_comparisons.itertuples(index=False):
+        change = "gains" if row.difference >= 0 else "costs"
+        verdict = (
+            f"significant at the {alpha:.0%} level"
+            if row.significant
+            else f"not significant at the {alpha:.0%} level"
+        )
+        sentences.append(
+            f"{row.comparison}: {row.model} {change} {abs(row.difference):.3f} of test "
+            f"AUC against {row.baseline} ({level:.0%} interval of the difference "
+            f"{row.difference_low:.3f} to {row.difference_high:.3f}; DeLong's paired "
+            f"test, {_p(row.p_value)}): {verdict}."
+        )
+    return sentences

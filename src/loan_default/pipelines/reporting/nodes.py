@@ -42,6 +42,8 @@ from loan_default.pipelines.reporting.narrative import (
     fairness_sentences,
     fairness_table,
     headline_table,
+    pair_sentences,
+    pairs_table,
     significance_sentences,
 )
 from loan_default.schema import APPLICATION, APPLICATION_ID, TARGET
@@ -284,6 +286,45 @@ def build_segment_metrics(
 # --- uncertainty, calibration and stability ---------------------------------------------
 
 
+def _paired_test(
+    test_predictions: pd.DataFrame, model_a: str, model_b: str, level: float
+) -> dict[str, Any]:
+    """DeLong's paired test of ``model_a``'s test AUC against ``model_b``'s, on
+    the same applicants (paired by id)."""
+    by_model = dict(tuple(test_predictions.groupby(MODEL, sort=True)))
+    missing = [name for name in (model_a, model_b) if name not in by_model]
+    if missing:
+        raise ValueError(
+            f"test_predictions: no rows of {missing}; models: {sorted(by_model)}"
+        )
+    first, second = by_model[model_a], by_model[model_b]
+    paired = first[[APPLICATION_ID, TARGET, PROBABILITY]].merge(
+        second[[APPLICATION_ID, PROBABILITY]],
+        on=APPLICATION_ID,
+        how="inner",
+        validate="one_to_one",
+        suffixes=("_a", "_b"),
+    )
+    if not len(paired) == len(first) == len(second):
+        raise ValueError(
+            f"test_predictions: {model_b} scored {len(second)} test applicants and "
+            f"{model_a} {len(first)}; a paired test needs the same applicants"
+        )
+    test = delong_paired_test(
+        paired[TARGET], paired[f"{PROBABILITY}_a"], paired[f"{PROBABILITY}_b"], level
+    )
+    return {
+        "auc_a": test["auc_a"],
+        "auc_b": test["auc_b"],
+        "difference": test["difference"],
+        "difference_low": test["low"],
+        "difference_high": test["high"],
+        "z": test["z"],
+        "p_value": test["p_value"],
+        "significant": test["p_value"] < 1 - level,
+    }
+
+
 def compare_with_champion(
     test_predictions: pd.DataFrame,
     champion_metadata: dict[str, Any],
@@ -293,43 +334,20 @@ def compare_with_champion(
     against each challenger's, on the same applicants. ``significant`` when the
     p-value is below 1 - level."""
     champion_name = champion_metadata["algorithm"]
-    champion = _champion_rows(test_predictions, champion_metadata)
+    _champion_rows(test_predictions, champion_metadata)
     level = float(uncertainty_options["level"])
     rows = []
-    for challenger, predictions in test_predictions.groupby(MODEL, sort=True):
+    for challenger in sorted(test_predictions[MODEL].unique()):
         if challenger == champion_name:
             continue
-        paired = champion[[APPLICATION_ID, TARGET, PROBABILITY]].merge(
-            predictions[[APPLICATION_ID, PROBABILITY]],
-            on=APPLICATION_ID,
-            how="inner",
-            validate="one_to_one",
-            suffixes=("_champion", "_challenger"),
-        )
-        if len(paired) != len(champion):
-            raise ValueError(
-                f"test_predictions: {challenger} scored {len(predictions)} test "
-                f"applicants and the champion {len(champion)}; a paired test needs "
-                "the same applicants"
-            )
-        test = delong_paired_test(
-            paired[TARGET],
-            paired[f"{PROBABILITY}_champion"],
-            paired[f"{PROBABILITY}_challenger"],
-            level,
-        )
+        test = _paired_test(test_predictions, champion_name, challenger, level)
         rows.append(
             {
                 "champion": champion_name,
                 "challenger": challenger,
-                "champion_auc": test["auc_a"],
-                "challenger_auc": test["auc_b"],
-                "difference": test["difference"],
-                "difference_low": test["low"],
-                "difference_high": test["high"],
-                "z": test["z"],
-                "p_value": test["p_value"],
-                "significant": test["p_value"] < 1 - level,
+                "champion_auc": test.pop("auc_a"),
+                "challenger_auc": test.pop("auc_b"),
+                **test,
             }
         )
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
@@ -347,6 +365,82 @@ COMPARISON_COLUMNS = [
     "p_value",
     "significant",
 ]
+
+PAIR_COLUMNS = [
+    "comparison",
+    "model",
+    "baseline",
+    "model_auc",
+    "baseline_auc",
+    "difference",
+    "difference_low",
+    "difference_high",
+    "z",
+    "p_value",
+    "significant",
+]
+
+
+def compare_model_pairs(
+    test_predictions: pd.DataFrame,
+    comparisons: list[dict[str, str]],
+    uncertainty_options: dict,
+) -> pd.DataFrame:
+    """model_comparisons.csv: DeLong's paired test for each pair of
+    ``reporting.comparisons`` (what a variant of a model costs or gains in test AUC
+    against its baseline, e.g. monotone constraints). A pair with a model that is
+    not in this run is left out, with a log line."""
+    level = float(uncertainty_options["level"])
+    present = set(test_predictions[MODEL])
+    rows = []
+    for position, pair in enumerate(comparisons):
+        if not isinstance(pair, dict) or not {"title", "model", "baseline"} <= set(
+            pair
+        ):
+            raise ValueError(
+                f"parameters reporting.comparisons[{position}]: expected title, "
+                f"model and baseline; got {pair!r}"
+            )
+        absent = [
+            pair[key] for key in ("model", "baseline") if pair[key] not in present
+        ]
+        if absent:
+            logger.info(
+                "Comparison %r left out: %s not in this run", pair["title"], absent
+            )
+            continue
+        test = _paired_test(test_predictions, pair["model"], pair["baseline"], level)
+        rows.append(
+            {
+                "comparison": pair["title"],
+                "model": pair["model"],
+                "baseline": pair["baseline"],
+                "model_auc": test.pop("auc_a"),
+                "baseline_auc": test.pop("auc_b"),
+                **test,
+            }
+        )
+    return pd.DataFrame(rows, columns=PAIR_COLUMNS)
+
+
+def summarise_points_tables(points_tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each scorecard's characteristics: bins and the points range, from the points
+    tables modelling wrote (empty for blocks that do not score in points)."""
+    rows = [
+        {
+            MODEL: algorithm,
+            "characteristic": characteristic,
+            "bins": len(bins),
+            "min_points": float(bins["points"].min()),
+            "max_points": float(bins["points"].max()),
+        }
+        for algorithm, table in sorted(points_tables.items())
+        if len(table)
+        for characteristic, bins in table.groupby("characteristic", sort=False)
+    ]
+    return pd.DataFrame(
+        rows, columns=[MODEL, "characteristic", "bins", "min_points", "max_points"]
+    )
 
 
 def build_calibration_by_grade(
@@ -568,6 +662,41 @@ def _threshold_section(
     ]
 
 
+def _pairs_section(model_comparisons: pd.DataFrame, level: float) -> list[str]:
+    if model_comparisons.empty:
+        return []
+    return [
+        "### Variants against their baseline",
+        "",
+        *pair_sentences(model_comparisons, level),
+        "",
+        markdown_table(pairs_table(model_comparisons)),
+        "",
+    ]
+
+
+def _points_section(
+    points_tables: dict[str, pd.DataFrame], report_options: dict
+) -> list[str]:
+    summary = summarise_points_tables(points_tables)
+    if summary.empty:
+        return []
+    links = ", ".join(
+        f"[{algorithm}]({report_options['points_table'].format(algorithm=algorithm)})"
+        for algorithm in summary[MODEL].unique()
+    )
+    return [
+        "### Scorecard points",
+        "",
+        "Points per characteristic: an applicant's score is the sum of the points of "
+        f"the bins they fall in. Every bin with its WoE and points: {links}; the "
+        "model document lists them in full.",
+        "",
+        markdown_table(summary),
+        "",
+    ]
+
+
 def write_evaluation_report(
     *,
     data_source: dict,
@@ -576,6 +705,8 @@ def write_evaluation_report(
     champion_metadata: dict,
     segment_metrics: pd.DataFrame,
     champion_comparison: pd.DataFrame,
+    model_comparisons: pd.DataFrame,
+    points_tables: dict[str, pd.DataFrame],
     calibration_by_grade: pd.DataFrame,
     calibration_summary: pd.DataFrame,
     test_predictions: pd.DataFrame,
@@ -650,6 +781,8 @@ def write_evaluation_report(
         "",
         markdown_table(comparison_table(champion_comparison)),
         "",
+        *_pairs_section(model_comparisons, level),
+        *_points_section(points_tables, report_options),
         "## Operating threshold",
         "",
         *_threshold_section(champion, labels, threshold_options),
