@@ -23,7 +23,7 @@ from loan_default.pipeline_registry import (
 from loan_default.pipelines.modelling.algorithms import AlgorithmConfigError
 from tests.project import PROJECT_ROOT, kedro_run, make_project_copy
 
-BASE = ["xgboost", "random_forest", "decision_tree"]
+BASE = ["xgboost", "xgboost_monotone", "random_forest", "decision_tree", "scorecard"]
 TREE = {
     "estimator": "sklearn.tree.DecisionTreeClassifier",
     "hyperparameters": {"max_depth": 3},
