@@ -57,3 +57,10 @@ def test_a_missing_or_misplaced_heading_is_refused():
         render_document("t", [], parts[:-1])
     with pytest.raises(ValueError, match="do not match the expected headings"):
         render_document("t", [], [parts[1], parts[0], *parts[2:]])
+
+
+def test_a_collapsed_table_opens_on_a_click():
+    parts = sections()
+    parts[3].add_table("Points", pd.DataFrame({"bin": ["a", "b"]}), collapsed=True)
+    page = render_document("t", [], parts)
+    assert "<details><summary>Points (2 rows)</summary>" in page

@@ -44,8 +44,13 @@ class Section:
     tables: list[dict[str, Any]] = field(default_factory=list)
     plots: list[dict[str, str]] = field(default_factory=list)
 
-    def add_table(self, caption: str, frame: pd.DataFrame) -> None:
-        self.tables.append({"caption": caption, **html_table(frame)})
+    def add_table(
+        self, caption: str, frame: pd.DataFrame, collapsed: bool = False
+    ) -> None:
+        """A table; ``collapsed`` ones open on a click (long reference tables)."""
+        self.tables.append(
+            {"caption": caption, "collapsed": collapsed, **html_table(frame)}
+        )
 
     def add_plot(self, description: str, figure: Figure) -> None:
         self.plots.append({"description": description, "png": figure_png(figure)})

@@ -69,8 +69,10 @@ def _weighted_rate(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 def _metrics(weights: np.ndarray) -> dict[str, Any]:
-    """MetricFrame metrics over ``weights`` (row 0: the sample; then resamples);
-    ``rows`` (a sample parameter) says which applicants a group holds."""
+    """MetricFrame metrics over ``weights`` (row 0: the sample; then resamples):
+    ``y_pred`` is 1 for an applicant flagged as a likely default; the sample
+    parameters ``rows`` say which applicants a group holds and ``scores`` carry
+    their probabilities (for AUC)."""
 
     def approval_rate(y_true, y_pred, rows):
         return _weighted_rate(1.0 - np.asarray(y_pred), weights[:, rows])
@@ -81,22 +83,19 @@ def _metrics(weights: np.ndarray) -> dict[str, Any]:
             1.0 - np.asarray(y_pred)[repaid], weights[:, np.asarray(rows)[repaid]]
         )
 
-    return {
-        "approval_rate": approval_rate,
-        "repaid_approval_rate": repaid_approval_rate,
-    }
-
-
-def _auc_metric(weights: np.ndarray):
-    def auc(y_true, y_score, rows):
+    def auc(y_true, y_pred, rows, scores):
         labels = np.asarray(y_true)
         if np.unique(labels).size < 2:
             return np.full(weights.shape[0], np.nan)
         return weighted_ranking_metrics(
-            labels, np.asarray(y_score, dtype="float64"), weights[:, rows]
+            labels, np.asarray(scores, dtype="float64"), weights[:, rows]
         )["roc_auc"]
 
-    return auc
+    return {
+        "approval_rate": approval_rate,
+        "repaid_approval_rate": repaid_approval_rate,
+        "AUC": auc,
+    }
 
 
 def fairness_by_group(
@@ -142,7 +141,7 @@ def fairness_by_group(
     tables = []
     for attribute in sensitive_features.columns:
         groups = sensitive_features[attribute].astype("string").to_numpy(dtype=object)
-        decisions = MetricFrame(
+        by_group = MetricFrame(
             metrics=_metrics(weights),
             y_true=labels,
             y_pred=flagged_default,
@@ -150,19 +149,13 @@ def fairness_by_group(
             sample_params={
                 "approval_rate": {"rows": rows},
                 "repaid_approval_rate": {"rows": rows},
+                "AUC": {"rows": rows, "scores": scores},
             },
-        ).by_group
-        ranking = MetricFrame(
-            metrics={"AUC": _auc_metric(weights)},
-            y_true=labels,
-            y_pred=scores,
-            sensitive_features=pd.Series(groups, name=attribute),
-            sample_params={"AUC": {"rows": rows}},
         ).by_group
         tables.append(
             _attribute_table(
                 attribute,
-                decisions.join(ranking),
+                by_group,
                 pd.DataFrame({"group": groups, "default": labels}),
                 screened=attribute in screened,
                 air_screen=air_screen,

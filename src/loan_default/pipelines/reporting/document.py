@@ -141,10 +141,12 @@ def _methodology(
         ],
     )
     section.add_table("Algorithms considered", blocks)
-    section.add_table("Validation split (chooses the champion)", validation_results)
+    section.add_table(
+        "Validation split (chooses the champion)", validation_results, collapsed=True
+    )
     for algorithm, table in sorted(points_tables.items()):
         if len(table):
-            section.add_table(f"Scorecard points: {algorithm}", table)
+            section.add_table(f"Scorecard points: {algorithm}", table, collapsed=True)
     return section
 
 
@@ -178,7 +180,7 @@ def _performance(
         section.add_table(
             "Variants against their baseline", pairs_table(model_comparisons)
         )
-    section.add_table("All test metrics", evaluation_results)
+    section.add_table("All test metrics", evaluation_results, collapsed=True)
     section.add_plot("ROC curves", plot_roc_curves(test_predictions)[0])
     section.add_plot(
         "Precision-recall curves", plot_precision_recall_curves(test_predictions)[0]
