@@ -130,3 +130,12 @@ def test_one_row_of_attributes_per_applicant_is_required(applicants):
     labels, scores, features = applicants
     with pytest.raises(ValueError, match="sensitive_features has 399 rows"):
         fairness((labels, scores, features.iloc[1:]))
+
+
+def test_no_group_large_enough_has_no_reference_and_no_flag(applicants):
+    table = fairness(applicants, min_group_size=1_000)
+    assert table["reference_level"].isna().all()
+    assert table["adverse_impact_ratio"].isna().all()
+    assert not table["screened"].any() and not table["flagged"].any()
+    # The rates themselves are still reported.
+    assert table["approval_rate"].notna().all()
