@@ -67,7 +67,10 @@ def model_template(algorithm: str | None = None) -> Pipeline:
     return Pipeline(
         [
             Node(
-                functools.partial(fit_model, algorithm=algorithm),
+                # Named and documented as fit_model (Kedro-Viz shows its code).
+                functools.update_wrapper(
+                    functools.partial(fit_model, algorithm=algorithm), fit_model
+                ),
                 inputs=[
                     "model_input_train",
                     "model_input_validation",
