@@ -12,9 +12,10 @@ import pytest
 
 from loan_default.api.batching import MicroBatcher
 from loan_default.api.schemas import REQUEST_COLUMNS, Application, request_records
-from loan_default.api.service import PredictionService
+from loan_default.api.service import PredictionService, load_champion
 from loan_default.datasets import read_raw_csv
 from loan_default.features import table_columns
+from loan_default.model.artifact import save_scoring_model
 from loan_default.schema import APPLICATION, APPLICATION_ID
 from loan_default.validation import validate_table
 
@@ -152,3 +153,23 @@ def test_requests_sharing_a_key_are_never_batched_together(champion, new_applica
     first, second, third = asyncio.run(concurrently())
     assert first == second == third
     assert calls == [1, 1, 1]
+
+
+@pytest.mark.parametrize("which", ["tree_champion", "scorecard_champion"])
+def test_every_kind_of_champion_answers_with_reasons_and_statements(
+    which, request, new_applications, tmp_path
+):
+    # A scorecard or tree champion, saved and loaded as the API loads it.
+    save_scoring_model(request.getfixturevalue(which), tmp_path / "model")
+    model = load_champion(tmp_path / "model")
+    service = PredictionService(model, reason_codes=4)
+    predictions = service.predict(
+        validated(request_records(new_applications.iloc[:20]))
+    )
+    reasons = [code for p in predictions for code in p["reason_codes"]]
+    assert reasons
+    assert all(len(p["reason_codes"]) <= 4 for p in predictions)
+    for code in reasons:
+        assert code["contribution"] > 0
+        assert code["statement"] == model.reason_statements[code["feature"]]
+    assert service.model_card()["reason_code_method"] == model.explainer.method
