@@ -41,12 +41,6 @@ TASKS = {
             "join_batch_scores",
         ],
     },
-    "analyse-characteristics": {
-        "pipeline_names": ["monitoring"],
-        "node_names": [
-            "analyse_characteristics",
-        ],
-    },
     "compute-contributions": {
         "pipeline_names": ["monitoring"],
         "node_names": [
@@ -165,10 +159,6 @@ UPSTREAM_TASKS = {
     "join-batch-scores": [
         "scoring",
     ],
-    "analyse-characteristics": [
-        "build-monitoring-reference",
-        "join-batch-scores",
-    ],
     "compute-contributions": [
         "build-monitoring-reference",
         "join-batch-scores",
@@ -240,7 +230,6 @@ UPSTREAM_TASKS = {
         "record-history",
     ],
     "render-report": [
-        "analyse-characteristics",
         "describe-monitoring-run",
         "estimate-performance",
         "measure-data-quality",

@@ -21,11 +21,7 @@ from loan_default.monitoring.columns import (
     non_feature_columns,
     split_features,
 )
-from loan_default.monitoring.drift import (
-    characteristic_analysis,
-    feature_drift,
-    numeric_psi,
-)
+from loan_default.monitoring.drift import drift_and_characteristics, numeric_psi
 from loan_default.monitoring.estimates import estimated_performance
 from loan_default.monitoring.performance import labelled_performance
 from loan_default.monitoring.quality import data_quality
@@ -123,7 +119,20 @@ def library_outputs(
         "reference_rows": len(reference),
         "batch_rows": len(current),
         "quality": data_quality(reference, current, numeric, categorical),
-        "drift": feature_drift(reference, current, numeric, categorical, psi),
+        **dict(
+            zip(
+                ("drift", "characteristic"),
+                drift_and_characteristics(
+                    reference,
+                    current,
+                    numeric,
+                    categorical,
+                    psi,
+                    score_column="PROBABILITY",
+                ),
+                strict=True,
+            )
+        ),
         "score_statistics": score_statistics(
             reference["PROBABILITY"], current["PROBABILITY"], params["score_quantiles"]
         ),
@@ -142,9 +151,6 @@ def library_outputs(
             reference["PROBABILITY"],
             current["PROBABILITY"],
             psi["epsilon"],
-        ),
-        "characteristic": characteristic_analysis(
-            reference, current, numeric, categorical, psi, score_column="PROBABILITY"
         ),
         "estimates": estimated_performance(
             reference["PROBABILITY"],

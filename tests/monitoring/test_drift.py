@@ -10,7 +10,7 @@ from loan_default.monitoring.columns import split_features
 from loan_default.monitoring.drift import (
     binned_shares,
     categorical_psi,
-    characteristic_analysis,
+    drift_and_characteristics,
     feature_drift,
     js_distance,
     ks_test,
@@ -207,9 +207,12 @@ def test_characteristic_analysis_by_hand():
             "PROBABILITY": [0.2, 0.4, 0.6, 0.8],
         }
     )
-    psi = {"bins": 2, "epsilon": 1e-4}
-    table = characteristic_analysis(
+    psi = {"bins": 2, "epsilon": 1e-4, "watch": 0.1, "act": 0.25}
+    drift, table = drift_and_characteristics(
         reference, current, ["x"], ["c"], psi, score_column="PROBABILITY"
+    )
+    assert drift.set_index("feature").loc["x", "psi"] == pytest.approx(
+        numeric_psi(reference["x"].to_numpy(), current["x"].to_numpy(), 2, 1e-4)
     )
     x = table.loc[table["feature"] == "x"]
     # Median edge of the reference's present values: 2.5; then the missing bin.
@@ -230,11 +233,20 @@ def test_characteristic_contributions_sum_to_each_features_psi(
 ):
     numeric, categorical = split_features(reference, drifted_batch, EXCLUDED)
     psi = monitoring_params["psi"]
-    table = characteristic_analysis(
+    drift, table = drift_and_characteristics(
         reference, drifted_batch, numeric, categorical, psi, score_column="PROBABILITY"
     )
     csi = table.groupby("feature")["csi_contribution"].sum()
-    drift = feature_drift(reference, drifted_batch, numeric, categorical, psi)
+    # The drift table without scores is the same.
+    pd.testing.assert_frame_equal(
+        drift, feature_drift(reference, drifted_batch, numeric, categorical, psi)
+    )
+    assert drift.loc[drift["feature"] == "num_00", "psi"].iloc[0] == pytest.approx(
+        numeric_psi(
+            reference["num_00"].to_numpy(), drifted_batch["num_00"].to_numpy(),
+            psi["bins"], psi["epsilon"],
+        )
+    )  # fmt: skip
     assert csi[drift["feature"]].to_numpy() == pytest.approx(drift["psi"].to_numpy())
     shares = table.groupby("feature")[["reference_share", "current_share"]].sum()
     assert shares.to_numpy() == pytest.approx(1.0)
@@ -242,7 +254,7 @@ def test_characteristic_contributions_sum_to_each_features_psi(
 
 def test_characteristic_analysis_refuses_an_empty_batch(reference, monitoring_params):
     with pytest.raises(ValueError, match="batch is empty"):
-        characteristic_analysis(
+        drift_and_characteristics(
             reference, reference.iloc[:0], ["num_00"], [], monitoring_params["psi"],
             score_column="PROBABILITY",
         )  # fmt: skip

@@ -26,7 +26,7 @@ from loan_default.monitoring.alerts import (
 )
 from loan_default.monitoring.drift import (
     categorical_psi,
-    characteristic_analysis,
+    drift_and_characteristics,
     feature_drift,
     js_distance,
     ks_test,
@@ -41,9 +41,9 @@ __all__ = [
     "Alert",
     "MonitoringActAlertError",
     "categorical_psi",
-    "characteristic_analysis",
     "estimated_performance",
     "data_quality",
+    "drift_and_characteristics",
     "feature_drift",
     "html_report",
     "js_distance",

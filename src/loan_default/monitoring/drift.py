@@ -72,10 +72,15 @@ def binned_shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """
     if values.size == 0:
         raise ValueError("cannot compute bin shares of an empty sample")
-    missing = np.isnan(values)
-    bin_index = np.searchsorted(edges, values[~missing], side="right")
-    counts = np.bincount(bin_index, minlength=edges.size + 1).astype("float64")
-    return np.append(counts, missing.sum()) / values.size
+    counts = np.bincount(bin_index(values, edges), minlength=edges.size + 2)
+    return counts.astype("float64") / values.size
+
+
+def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """The bin of each value: ``i`` for ``edges[i-1] <= value < edges[i]``, and
+    ``len(edges) + 1`` (the last) for a missing value."""
+    index = np.searchsorted(edges, values, side="right")
+    return np.where(np.isnan(values), edges.size + 1, index)
 
 
 def psi_contributions(
@@ -117,10 +122,14 @@ def level_shares(reference: pd.Series, current: pd.Series) -> pd.DataFrame:
 
     Columns ``reference`` and ``current``; index the levels, most common first.
     """
+    return _shares_of_levels(as_levels(reference), as_levels(current))
+
+
+def _shares_of_levels(reference: pd.Series, current: pd.Series) -> pd.DataFrame:
     shares = pd.DataFrame(
         {
-            "reference": as_levels(reference).value_counts(normalize=True),
-            "current": as_levels(current).value_counts(normalize=True),
+            "reference": reference.value_counts(normalize=True),
+            "current": current.value_counts(normalize=True),
         }
     ).fillna(0.0)
     return shares.sort_values("reference", ascending=False, kind="stable")
@@ -166,33 +175,52 @@ def ks_test(reference: np.ndarray, current: np.ndarray) -> dict[str, float]:
 
 
 def _numeric_drift(
-    name: str, reference: pd.Series, current: pd.Series, bins: int, epsilon: float
-) -> dict[str, Any]:
+    name: str,
+    reference: pd.Series,
+    current: pd.Series,
+    scores: tuple[np.ndarray, np.ndarray] | None,
+    *,
+    bins: int,
+    epsilon: float,
+) -> tuple[dict[str, Any], pd.DataFrame]:
     reference_values, current_values = as_float(reference), as_float(current)
-    return {
+    table = _numeric_characteristic(
+        name, reference_values, current_values, scores, bins=bins, epsilon=epsilon
+    )
+    row = {
         "feature": name,
         "kind": "numeric",
-        "psi": numeric_psi(reference_values, current_values, bins, epsilon),
+        "psi": float(table["csi_contribution"].sum()),
         **ks_test(reference_values, current_values),
         "js_distance": np.nan,
     }
+    return row, table
 
 
 def _categorical_drift(
-    name: str, reference: pd.Series, current: pd.Series, epsilon: float
-) -> dict[str, Any]:
-    shares = level_shares(reference, current)
-    reference_shares = shares["reference"].to_numpy()
-    current_shares = shares["current"].to_numpy()
-    return {
+    name: str,
+    reference: pd.Series,
+    current: pd.Series,
+    scores: tuple[np.ndarray, np.ndarray] | None,
+    epsilon: float,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    table = _categorical_characteristic(name, reference, current, scores, epsilon)
+    row = {
         "feature": name,
         "kind": "categorical",
-        "psi": psi_from_shares(reference_shares, current_shares, epsilon),
+        "psi": float(table["csi_contribution"].sum()),
         "ks_statistic": np.nan,
         "ks_pvalue": np.nan,
         "missing_share_change": float(current.isna().mean() - reference.isna().mean()),
-        "js_distance": float(jensenshannon(reference_shares, current_shares, base=2)),
+        "js_distance": float(
+            jensenshannon(
+                table["reference_share"].to_numpy(),
+                table["current_share"].to_numpy(),
+                base=2,
+            )
+        ),
     }
+    return row, table
 
 
 def feature_drift(
@@ -209,35 +237,15 @@ def feature_drift(
     ``psi_params``: ``bins``, ``epsilon``, ``watch``, ``act``. Sorted by PSI, largest
     first. Features are measured on ``workers`` threads.
     """
-    if len(current) == 0:
-        raise ValueError("the current batch is empty: no drift can be measured")
-    bins, epsilon = int(psi_params["bins"]), float(psi_params["epsilon"])
-    rows = map_features(
-        lambda name: _numeric_drift(
-            name, reference[name], current[name], bins, epsilon
-        ),
+    drift, _ = drift_and_characteristics(
+        reference,
+        current,
         numeric_features,
-        workers,
-    ) + map_features(
-        lambda name: _categorical_drift(name, reference[name], current[name], epsilon),
         categorical_features,
-        workers,
+        psi_params,
+        workers=workers,
     )
-    columns = [
-        "feature",
-        "kind",
-        "psi",
-        "ks_statistic",
-        "ks_pvalue",
-        "missing_share_change",
-        "js_distance",
-    ]
-    drift = pd.DataFrame(rows, columns=columns)
-    watch, act = float(psi_params["watch"]), float(psi_params["act"])
-    drift.insert(3, "verdict", [verdict(value, watch, act) for value in drift["psi"]])
-    return drift.sort_values("psi", ascending=False, kind="stable").reset_index(
-        drop=True
-    )
+    return drift
 
 
 # --- characteristic analysis -----------------------------------------------------
@@ -267,33 +275,39 @@ def _edge_labels(edges: np.ndarray) -> list[str]:
     )
 
 
-def _binned_mean(bins: np.ndarray, score: np.ndarray, size: int) -> np.ndarray:
-    counts = np.bincount(bins, minlength=size)
-    sums = np.bincount(bins, weights=score, minlength=size)
+def _bin_summary(
+    values: np.ndarray, edges: np.ndarray, score: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Share of values and mean score per bin (value bins, then the missing bin),
+    from one pass over the values; the means are NaN without scores."""
+    index = bin_index(values, edges)
+    counts = np.bincount(index, minlength=edges.size + 2).astype("float64")
+    if score is None:
+        return counts / values.size, np.full(counts.size, np.nan)
+    sums = np.bincount(index, weights=score, minlength=edges.size + 2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-
-
-def _numeric_bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """The bin of each value as ``binned_shares`` counts it: missing is the last."""
-    index = np.searchsorted(edges, np.nan_to_num(values), side="right")
-    return np.where(np.isnan(values), edges.size + 1, index)
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return counts / values.size, means
 
 
 def _numeric_characteristic(
     name: str,
-    reference: pd.Series,
-    current: pd.Series,
-    scores: tuple[np.ndarray, np.ndarray],
+    before: np.ndarray,
+    after: np.ndarray,
+    scores: tuple[np.ndarray, np.ndarray] | None,
     *,
     bins: int,
     epsilon: float,
 ) -> pd.DataFrame:
-    before, after = as_float(reference), as_float(current)
+    if after.size == 0:
+        raise ValueError("cannot compute bin shares of an empty sample")
     edges = reference_edges(before, bins)
-    size = edges.size + 2
-    reference_share = binned_shares(before, edges)
-    current_share = binned_shares(after, edges)
+    reference_share, reference_mean = _bin_summary(
+        before, edges, None if scores is None else scores[0]
+    )
+    current_share, current_mean = _bin_summary(
+        after, edges, None if scores is None else scores[1]
+    )
     return pd.DataFrame(
         {
             "feature": name,
@@ -304,12 +318,8 @@ def _numeric_characteristic(
             "csi_contribution": psi_contributions(
                 reference_share, current_share, epsilon
             ),
-            "mean_score_reference": _binned_mean(
-                _numeric_bin_index(before, edges), scores[0], size
-            ),
-            "mean_score_current": _binned_mean(
-                _numeric_bin_index(after, edges), scores[1], size
-            ),
+            "mean_score_reference": reference_mean,
+            "mean_score_current": current_mean,
         }
     )
 
@@ -318,17 +328,16 @@ def _categorical_characteristic(
     name: str,
     reference: pd.Series,
     current: pd.Series,
-    scores: tuple[np.ndarray, np.ndarray],
+    scores: tuple[np.ndarray, np.ndarray] | None,
     epsilon: float,
 ) -> pd.DataFrame:
-    shares = level_shares(reference, current)
+    levels = (as_levels(reference), as_levels(current))
+    shares = _shares_of_levels(*levels)
     means = [
-        pd.Series(score, index=as_levels(side).to_numpy())
-        .groupby(level=0)
-        .mean()
-        .reindex(shares.index)
-        .to_numpy()
-        for side, score in zip((reference, current), scores, strict=True)
+        np.full(len(shares), np.nan)
+        if scores is None
+        else pd.Series(score).groupby(side.to_numpy()).mean().reindex(shares.index)
+        for side, score in zip(levels, scores or (None, None), strict=True)
     ]
     return pd.DataFrame(
         {
@@ -340,48 +349,77 @@ def _categorical_characteristic(
             "csi_contribution": psi_contributions(
                 shares["reference"].to_numpy(), shares["current"].to_numpy(), epsilon
             ),
-            "mean_score_reference": means[0],
-            "mean_score_current": means[1],
+            "mean_score_reference": np.asarray(means[0], dtype="float64"),
+            "mean_score_current": np.asarray(means[1], dtype="float64"),
         }
     )
 
 
-def characteristic_analysis(
+DRIFT_COLUMNS = [
+    "feature",
+    "kind",
+    "psi",
+    "ks_statistic",
+    "ks_pvalue",
+    "missing_share_change",
+    "js_distance",
+]
+
+
+def drift_and_characteristics(
     reference: pd.DataFrame,
     current: pd.DataFrame,
     numeric_features: list[str],
     categorical_features: list[str],
     psi_params: Mapping[str, Any],
     *,
-    score_column: str,
+    score_column: str | None = None,
     workers: int = 1,
-) -> pd.DataFrame:
-    """Per feature and per bin: the reference's and the batch's share, the bin's
-    contribution to the characteristic stability index (CSI: the feature's PSI,
-    over the same bins as ``feature_drift``) and the mean score in the bin.
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Feature drift and the characteristic analysis from one binning per feature.
 
-    A bin whose share moved and whose mean score is high is where the batch's
-    risk comes from. Features come in the order given, bins in their order
-    (values ascending, then the missing bin; levels most common first).
+    The drift table has one row per feature: PSI and verdict, KS (numeric) or JS
+    distance (categorical), sorted by PSI, largest first. The characteristic table
+    has one row per feature and bin: the reference's and the batch's share, the
+    bin's contribution to the characteristic stability index (CSI, whose sum over a
+    feature's bins is its PSI) and the mean score (``score_column``) in the bin; a
+    bin whose share moved and whose mean score is high is where the batch's risk
+    comes from. Features come in the order given, bins in their order (values
+    ascending, then the missing bin; levels most common first).
+
+    ``psi_params``: ``bins``, ``epsilon``, ``watch``, ``act``. Features are measured
+    on ``workers`` threads.
     """
     if len(current) == 0:
-        raise ValueError("the current batch is empty: no characteristic to analyse")
+        raise ValueError("the current batch is empty: no drift can be measured")
     bins, epsilon = int(psi_params["bins"]), float(psi_params["epsilon"])
-    scores = (as_float(reference[score_column]), as_float(current[score_column]))
-    parts = map_features(
-        lambda name: _numeric_characteristic(
+    scores = (
+        None
+        if score_column is None
+        else (as_float(reference[score_column]), as_float(current[score_column]))
+    )
+    measured = map_features(
+        lambda name: _numeric_drift(
             name, reference[name], current[name], scores, bins=bins, epsilon=epsilon
         ),
         numeric_features,
         workers,
     ) + map_features(
-        lambda name: _categorical_characteristic(
+        lambda name: _categorical_drift(
             name, reference[name], current[name], scores, epsilon
         ),
         categorical_features,
         workers,
     )
-    if not parts:
-        return pd.DataFrame(columns=CHARACTERISTIC_COLUMNS)
-    table = pd.concat(parts, ignore_index=True)[CHARACTERISTIC_COLUMNS]
-    return table.astype({"feature": "string", "kind": "string", "bin": "string"})
+    drift = pd.DataFrame([row for row, _ in measured], columns=DRIFT_COLUMNS)
+    watch, act = float(psi_params["watch"]), float(psi_params["act"])
+    drift.insert(3, "verdict", [verdict(value, watch, act) for value in drift["psi"]])
+    drift = drift.sort_values("psi", ascending=False, kind="stable").reset_index(
+        drop=True
+    )
+    if not measured:
+        return drift, pd.DataFrame(columns=CHARACTERISTIC_COLUMNS)
+    characteristic = pd.concat([table for _, table in measured], ignore_index=True)
+    return drift, characteristic[CHARACTERISTIC_COLUMNS].astype(
+        {"feature": "string", "kind": "string", "bin": "string"}
+    )

@@ -17,7 +17,6 @@ from loan_default.monitoring.history import batch_id
 from loan_default.monitoring.table import ESTIMATE_METHOD, METRICS_COLUMNS
 from loan_default.pipelines.monitoring.nodes import (
     IMPORTANCE_METHOD,
-    analyse_characteristics,
     build_metrics_table,
     build_reference,
     check_act_alerts,
@@ -165,14 +164,15 @@ def checks(
     reference, batch = generated_reference, generated_drifted_batch
     columns, psi, workers = params["score_columns"], params["psi"], params["workers"]
     estimated = params["estimated_performance"]
+    drift, characteristic = measure_feature_drift(
+        reference, batch, columns, psi, workers
+    )
     results = {
+        "drift": drift,
+        "characteristic": characteristic,
         "quality": measure_data_quality(reference, batch, columns, workers),
-        "drift": measure_feature_drift(reference, batch, columns, psi, workers),
         "decile_shares": measure_decile_shares(reference, batch, columns, psi),
         "performance": measure_performance(batch, generated_champion, columns),
-        "characteristic": analyse_characteristics(
-            reference, batch, columns, psi, workers
-        ),
         "estimates": estimate_performance(
             reference, batch, generated_champion, columns, estimated
         ),
@@ -277,7 +277,7 @@ def test_stable_batch_raises_no_act_alert(
     reference, batch = generated_reference, generated_stable_batch
     columns = params["score_columns"]
     quality = measure_data_quality(reference, batch, columns, 1)
-    drift = measure_feature_drift(reference, batch, columns, params["psi"], 1)
+    drift, _ = measure_feature_drift(reference, batch, columns, params["psi"], 1)
     statistics, score_psi, _ = measure_score_stability(
         reference, batch, columns, params["psi"], params["score_quantiles"]
     )

@@ -45,7 +45,6 @@ CHECKS = {
     "measure_importance_stability": "monitoring_importance",
     "profile_clients": "monitoring_client_profile",
     "measure_performance": "monitoring_performance",
-    "analyse_characteristics": "monitoring_characteristic",
     "estimate_performance": "monitoring_estimates",
     "build_metrics_table": "monitoring_metrics",
     "raise_alerts": "monitoring_alert_table",

@@ -41,11 +41,7 @@ from loan_default.monitoring.columns import (
     non_feature_columns,
     split_features,
 )
-from loan_default.monitoring.drift import (
-    characteristic_analysis,
-    feature_drift,
-    numeric_psi,
-)
+from loan_default.monitoring.drift import drift_and_characteristics, numeric_psi
 from loan_default.monitoring.estimates import estimated_performance
 from loan_default.monitoring.history import batch_id, history_rows, trends
 from loan_default.monitoring.performance import (
@@ -200,11 +196,21 @@ def measure_feature_drift(
     score_columns: dict[str, str],
     psi: dict[str, Any],
     workers: int,
-) -> pd.DataFrame:
-    """PSI with its verdict, KS or Jensen-Shannon distance, one row per feature."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Feature drift (PSI with its verdict, KS or Jensen-Shannon distance, one row
+    per feature) and the characteristic analysis (per feature and bin: both sides'
+    shares, the bin's CSI term and mean score), from one binning of each feature."""
     numeric, categorical = _features(reference, batch, score_columns)
-    return feature_drift(
-        reference, batch, numeric, categorical, psi, workers=int(workers)
+    column = score_columns["probability"]
+    _score_columns(reference, batch, column, "probability of default")
+    return drift_and_characteristics(
+        reference,
+        batch,
+        numeric,
+        categorical,
+        psi,
+        score_column=column,
+        workers=int(workers),
     )
 
 
@@ -245,29 +251,6 @@ def measure_decile_shares(
         reference, batch, score_columns["probability"], "probability of default"
     )
     return population_stability(*grades, *scores, float(psi["epsilon"]))
-
-
-def analyse_characteristics(
-    reference: pd.DataFrame,
-    batch: pd.DataFrame,
-    score_columns: dict[str, str],
-    psi: dict[str, Any],
-    workers: int,
-) -> pd.DataFrame:
-    """Characteristic analysis: per feature and bin, both sides' shares, the bin's
-    contribution to the CSI and the mean score in the bin."""
-    numeric, categorical = _features(reference, batch, score_columns)
-    column = score_columns["probability"]
-    _score_columns(reference, batch, column, "probability of default")
-    return characteristic_analysis(
-        reference,
-        batch,
-        numeric,
-        categorical,
-        psi,
-        score_column=column,
-        workers=int(workers),
-    )
 
 
 def estimate_performance(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from kedro.pipeline import Node, Pipeline
 
 from .nodes import (
-    analyse_characteristics,
     build_metrics_table,
     build_reference,
     check_act_alerts,
@@ -73,7 +72,7 @@ def _checks() -> Pipeline:
             Node(
                 measure_feature_drift,
                 [*SIDES, SCORE_COLUMNS, PSI, WORKERS],
-                "monitoring_drift",
+                ["monitoring_drift", "monitoring_characteristic"],
                 name="measure_feature_drift",
             ),
             Node(
@@ -91,12 +90,6 @@ def _checks() -> Pipeline:
                 [*SIDES, SCORE_COLUMNS, PSI],
                 "monitoring_decile_shares",
                 name="measure_decile_shares",
-            ),
-            Node(
-                analyse_characteristics,
-                [*SIDES, SCORE_COLUMNS, PSI, WORKERS],
-                "monitoring_characteristic",
-                name="analyse_characteristics",
             ),
             Node(
                 estimate_performance,
