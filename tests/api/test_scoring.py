@@ -12,10 +12,10 @@ import pytest
 
 from loan_default.api.batching import MicroBatcher
 from loan_default.api.schemas import REQUEST_COLUMNS, Application, request_records
-from loan_default.api.service import PredictionService, load_champion
+from loan_default.api.service import PredictionService
 from loan_default.datasets import read_raw_csv
 from loan_default.features import table_columns
-from loan_default.model.artifact import save_scoring_model
+from loan_default.model.artifact import load_scoring_model, save_scoring_model
 from loan_default.schema import APPLICATION, APPLICATION_ID
 from loan_default.validation import validate_table
 
@@ -161,7 +161,7 @@ def test_every_kind_of_champion_answers_with_reasons_and_statements(
 ):
     # A scorecard or tree champion, saved and loaded as the API loads it.
     save_scoring_model(request.getfixturevalue(which), tmp_path / "model")
-    model = load_champion(tmp_path / "model")
+    model = load_scoring_model(tmp_path / "model")
     service = PredictionService(model, reason_codes=4)
     predictions = service.predict(
         validated(request_records(new_applications.iloc[:20]))
