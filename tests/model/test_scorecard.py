@@ -4,6 +4,9 @@ form."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import fractions
 import math
 
 import numpy as np
@@ -12,7 +15,11 @@ import pytest
 from optbinning import BinningProcess, Scorecard
 from sklearn.linear_model import LogisticRegression
 
-from loan_default.model.artifact import load_scoring_model, save_scoring_model
+from loan_default.model.artifact import (
+    ArtifactRefusedError,
+    load_scoring_model,
+    save_scoring_model,
+)
 from loan_default.model.scorecard import POINTS_TABLE_COLUMNS, WoEScorecard
 
 SETTINGS = {"max_n_prebins": 6, "min_prebin_size": 0.05, "min_iv": 0.02}
@@ -167,3 +174,16 @@ def test_importances_are_the_information_values(fitted, data):
     for name in features.columns:
         assert importances[name] == pytest.approx(expected.get(name, 0.0))
     assert ours.importance_method == "information value"
+
+
+def test_a_saved_scorecard_holding_another_type_is_refused(
+    scorecard_champion, tmp_path
+):
+    # Only the scorecard class itself is trusted: anything smuggled inside it is not.
+    estimator = copy.deepcopy(scorecard_champion.estimator)
+    estimator.smuggled_ = fractions.Fraction(1, 3)
+    save_scoring_model(
+        dataclasses.replace(scorecard_champion, estimator=estimator), tmp_path / "m"
+    )
+    with pytest.raises(ArtifactRefusedError, match=r"untrusted types \['fractions"):
+        load_scoring_model(tmp_path / "m")
