@@ -86,6 +86,7 @@ def test_report_states_oracle_auc_for_synthetic_data_only(trained_project):
         evaluation_results=load("evaluation_results"),
         validation_results=load("validation_results"),
         champion_metadata=load("champion_metadata"),
+        promotion_decision=load("promotion_decision"),
         segment_metrics=load("segment_metrics"),
         champion_comparison=load("champion_comparison"),
         model_comparisons=load("model_comparisons"),
@@ -109,6 +110,15 @@ def test_report_states_oracle_auc_for_synthetic_data_only(trained_project):
     )
     assert "Oracle" not in real
     assert "ab12" in real
+
+
+def test_report_says_whether_the_champion_was_promoted_and_why(trained_project):
+    report = (reporting_dir(trained_project) / "evaluation_report.md").read_text()
+    decision = trained_project.load("promotion_decision")
+    assert "### Promotion to production" in report
+    assert f"Why: {decision['reason']}." in report
+    # The test project's registry is empty: its first model is promoted.
+    assert "first registered model" in decision["reason"]
 
 
 def test_report_gives_intervals_and_says_whether_the_lead_is_significant(

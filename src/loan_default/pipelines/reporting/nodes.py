@@ -697,12 +697,33 @@ def _points_section(
     ]
 
 
+def _promotion_section(decision: dict[str, Any]) -> list[str]:
+    """Whether this run's champion went to production, and why."""
+    outcome = (
+        "It becomes the registered **champion** (models:/loan_default@champion) "
+        "once the run completes."
+        if decision["promoted"]
+        else "It is registered as the **challenger**; production keeps the champion."
+    )
+    return [
+        "### Promotion to production",
+        "",
+        f"Gate: validation {decision['metric']} at least {decision['min_gain']:.4f} "
+        f"above the registered champion's, both scored on the same "
+        f"{decision['validation_rows']:,} validation applications. {outcome}",
+        "",
+        f"Why: {decision['reason']}.",
+        "",
+    ]
+
+
 def write_evaluation_report(
     *,
     data_source: dict,
     evaluation_results: pd.DataFrame,
     validation_results: pd.DataFrame,
     champion_metadata: dict,
+    promotion_decision: dict,
     segment_metrics: pd.DataFrame,
     champion_comparison: pd.DataFrame,
     model_comparisons: pd.DataFrame,
@@ -782,6 +803,7 @@ def write_evaluation_report(
         markdown_table(comparison_table(champion_comparison)),
         "",
         *_pairs_section(model_comparisons, level),
+        *_promotion_section(promotion_decision),
         *_points_section(points_tables, report_options),
         "## Operating threshold",
         "",

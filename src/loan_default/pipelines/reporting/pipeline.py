@@ -194,6 +194,7 @@ def comparison_pipeline(names: list[str]) -> Pipeline:
                     "evaluation_results": "evaluation_results",
                     "validation_results": "validation_results",
                     "champion_metadata": "champion_metadata",
+                    "promotion_decision": "promotion_decision",
                     "segment_metrics": "segment_metrics",
                     "champion_comparison": "champion_comparison",
                     "model_comparisons": "model_comparisons",
