@@ -37,6 +37,8 @@ def data() -> tuple[pd.DataFrame, np.ndarray]:
             "noise": rng.normal(size=n),
         }
     )
+    # The same information twice: only the stronger of the two may be scored.
+    features["score_copy"] = 100 * features["score"] + 1
     logit = -2.5 - 3 * (features["score"] - 0.5) + 0.8 * features["flag"]
     labels = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
     return features, labels.to_numpy()
@@ -44,22 +46,22 @@ def data() -> tuple[pd.DataFrame, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def fitted(data) -> tuple[WoEScorecard, Scorecard]:
-    """Ours and optbinning's, with the same binning, regression and scaling."""
+    """Ours, and optbinning's Scorecard on the characteristics ours kept, with the
+    same binning, regression and scaling."""
     features, labels = data
     ours = WoEScorecard(**SETTINGS).fit(features, labels)
-    names = list(features.columns)
+    names = ours.characteristics_
     reference = Scorecard(
         BinningProcess(
             names,
             max_n_prebins=SETTINGS["max_n_prebins"],
             min_prebin_size=SETTINGS["min_prebin_size"],
             binning_fit_params={n: {"monotonic_trend": "auto_asc_desc"} for n in names},
-            selection_criteria={"iv": {"min": SETTINGS["min_iv"]}},
         ),
         LogisticRegression(max_iter=1000),
         scaling_method="pdo_odds",
         scaling_method_params={"pdo": 20, "odds": 50, "scorecard_points": 600},
-    ).fit(features, labels)
+    ).fit(features[names], labels)
     return ours, reference
 
 
@@ -73,9 +75,28 @@ def test_points_table_is_optbinnings(fitted):
     np.testing.assert_allclose(table["points"], expected["Points"])
     np.testing.assert_allclose(table["WoE"], expected["WoE"])
     np.testing.assert_array_equal(table["count"], expected["Count"])
-    # The uninformative characteristic is left out by its information value.
+    # The uninformative characteristic is left out by its information value, the
+    # duplicate by its correlation with the one kept.
     assert "noise" not in set(table["characteristic"])
     assert {"score", "flag"} <= set(table["characteristic"])
+    assert len({"score", "score_copy"} & set(table["characteristic"])) == 1
+
+
+def test_points_rise_with_the_woe_of_every_characteristic(fitted):
+    # No sign reversal: in every characteristic, more evidence of repayment (WoE)
+    # is worth more points.
+    ours, reference = fitted
+    assert (reference.estimator_.coef_[0] < 0).all()
+    for woe, points, splits in zip(ours.woe_, ours.points_, ours.splits_, strict=True):
+        regular = slice(0, len(splits) + 1)
+        order = np.argsort(woe[regular])
+        assert (np.diff(points[regular][order]) >= -1e-9).all()
+
+
+def test_the_strongest_characteristics_are_kept_first(data):
+    features, labels = data
+    one = WoEScorecard(**SETTINGS, max_n_characteristics=1).fit(features, labels)
+    assert one.characteristics_ in (["score"], ["score_copy"])
 
 
 def test_scores_and_probabilities_are_optbinnings(fitted, data):
@@ -148,7 +169,7 @@ def test_a_single_class_is_refused(data):
 
 def test_a_matrix_of_other_width_is_refused(fitted, data):
     ours, _ = fitted
-    with pytest.raises(ValueError, match="reads 4 features"):
+    with pytest.raises(ValueError, match="reads 5 features"):
         ours.predict_proba(data[0].iloc[:, :3])
 
 

@@ -1,8 +1,9 @@
 """A WoE logistic scorecard as a scikit-learn classifier, fitted with optbinning.
 
 ``WoEScorecard.fit`` runs optbinning's ``BinningProcess`` (optimal binning of each
-characteristic, with a monotonic event-rate trend where the data supports one, and
-selection by information value) and its ``Scorecard`` (a logistic regression on the
+characteristic, with a monotonic event-rate trend where the data supports one),
+selects characteristics by information value, leaving out those that duplicate a
+stronger one, and fits optbinning's ``Scorecard`` (a logistic regression on the
 WoE of the bins, scaled to points: ``scorecard_points`` at ``odds`` good:bad, and
 ``pdo`` points to double the odds). It then keeps only what scoring needs, as plain
 arrays: each selected characteristic's split points and the points of its bins.
@@ -45,8 +46,10 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
     ``max_n_prebins`` / ``min_prebin_size``: optbinning's pre-binning, which bounds
     the optimisation's size (and the fit time). ``min_iv``: characteristics of lower
     information value are left out; ``max_n_characteristics``: at most this many,
-    the highest IV first (None: no bound). ``C``, ``max_iter``, ``class_weight``:
-    the logistic regression's.
+    the highest IV first (None: no bound); ``max_correlation``: a characteristic
+    whose WoE correlates beyond this with a stronger one is left out (duplicates
+    such as DAYS_BIRTH and AGE_YEARS would split their weight and flip signs).
+    ``C``, ``max_iter``, ``class_weight``: the logistic regression's.
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
         min_prebin_size: float = 0.05,
         min_iv: float = 0.02,
         max_n_characteristics: int | None = None,
+        max_correlation: float = 0.7,
         C: float = 1.0,  # noqa: N803 (scikit-learn's name)
         max_iter: int = 1000,
         class_weight: Any = None,
@@ -69,6 +73,7 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
         self.min_prebin_size = min_prebin_size
         self.min_iv = min_iv
         self.max_n_characteristics = max_n_characteristics
+        self.max_correlation = max_correlation
         self.C = C
         self.max_iter = max_iter
         self.class_weight = class_weight
@@ -79,9 +84,13 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
     # --- fitting -------------------------------------------------------------------
 
     def fit(self, features: Any, target: Any) -> WoEScorecard:
-        # optbinning and its solvers take seconds to import and only fitting needs them.
-        from optbinning import BinningProcess, Scorecard  # noqa: PLC0415
-
+        """Bin every column and keep those of information value >= ``min_iv``; of
+        those, from the highest IV down, skip a characteristic whose WoE correlates
+        beyond ``max_correlation`` with one already kept, up to
+        ``max_n_characteristics``; fit the scorecard on them; while a
+        characteristic's coefficient has the wrong sign (its points would fall as
+        its WoE, the evidence of repayment, rises), drop the weakest such and refit.
+        """
         frame = _as_frame(features)
         names = [str(name) for name in frame.columns]
         labels = np.asarray(target)
@@ -90,26 +99,90 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"a scorecard needs two classes; the target has {self.classes_.tolist()}"
             )
-        selection: dict[str, Any] = {"iv": {"min": float(self.min_iv)}}
-        if self.max_n_characteristics is not None:
-            selection["iv"].update(
-                strategy="highest", top=int(self.max_n_characteristics)
-            )
-        binning = BinningProcess(
+        with warnings.catch_warnings():
+            # optbinning's own use of deprecated pandas and scikit-learn arguments.
+            warnings.filterwarnings("ignore", module="optbinning")
+            warnings.filterwarnings("ignore", module="sklearn")
+            screening = self._binning(names).fit(frame, labels)
+            woe, information = self._uncorrelated(screening, frame)
+            while len(woe) > 1:
+                # The regression Scorecard fits, on the same WoE columns.
+                coefficients = (
+                    self._regression().fit(pd.DataFrame(woe), labels).coef_[0]
+                )
+                # Optbinning's WoE is ln(non-events / events): it falls with risk.
+                wrong = [n for n, c in zip(woe, coefficients, strict=True) if c >= 0]
+                if not wrong:
+                    break
+                del woe[min(wrong, key=information.__getitem__)]
+            self._keep_points(self._scorecard(list(woe), frame, labels), names)
+        return self
+
+    def _binning(self, names: list[str]) -> Any:
+        # optbinning and its solvers take seconds to import and only fitting needs them.
+        from optbinning import BinningProcess  # noqa: PLC0415
+
+        return BinningProcess(
             names,
             max_n_prebins=self.max_n_prebins,
             min_prebin_size=self.min_prebin_size,
             binning_fit_params={
                 name: {"monotonic_trend": self.monotonic_trend} for name in names
             },
-            selection_criteria=selection,
             n_jobs=1,
         )
+
+    def _uncorrelated(
+        self, screening: Any, frame: pd.DataFrame
+    ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+        """The characteristics to score with their WoE (highest IV first), and
+        every characteristic's IV."""
+        summary = screening.summary()
+        information = dict(
+            zip(summary["name"], summary["iv"].astype(float), strict=True)
+        )
+        selected = summary.loc[summary["iv"] >= self.min_iv, "name"].tolist()
+        selected.sort(key=lambda name: -information[name])
+        woe = screening.get_binned_variable
+        kept: list[str] = []
+        kept_woe: list[np.ndarray] = []
+        for name in selected:
+            if (
+                self.max_n_characteristics is not None
+                and len(kept) >= self.max_n_characteristics
+            ):
+                break
+            values = woe(name).transform(frame[name].to_numpy(), metric="woe")
+            if np.std(values) == 0:
+                continue
+            if any(
+                abs(np.corrcoef(values, other)[0, 1]) > self.max_correlation
+                for other in kept_woe
+            ):
+                continue
+            kept.append(name)
+            kept_woe.append(values)
+        if not kept:
+            raise ValueError(
+                f"a scorecard needs a characteristic of information value >= "
+                f"{self.min_iv}; the highest is {max(information.values(), default=0):.4f}"
+            )
+        return dict(zip(kept, kept_woe, strict=True)), information
+
+    def _regression(self) -> LogisticRegression:
+        return LogisticRegression(
+            C=self.C, max_iter=self.max_iter, class_weight=self.class_weight
+        )
+
+    def _scorecard(self, kept: list[str], frame: pd.DataFrame, labels: Any) -> Any:
+        """optbinning's Scorecard on ``kept``: the same binning of each (a
+        characteristic's optimal binning depends on it alone), a logistic
+        regression on the WoE and the points scaling."""
+        from optbinning import Scorecard  # noqa: PLC0415
+
         scorecard = Scorecard(
-            binning,
-            LogisticRegression(
-                C=self.C, max_iter=self.max_iter, class_weight=self.class_weight
-            ),
+            self._binning(kept),
+            self._regression(),
             scaling_method="pdo_odds",
             scaling_method_params={
                 "pdo": float(self.pdo),
@@ -117,13 +190,7 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
                 "scorecard_points": float(self.scorecard_points),
             },
         )
-        with warnings.catch_warnings():
-            # optbinning's own use of deprecated pandas and scikit-learn arguments.
-            warnings.filterwarnings("ignore", module="optbinning")
-            warnings.filterwarnings("ignore", module="sklearn")
-            scorecard.fit(frame, labels)
-            self._keep_points(scorecard, names)
-        return self
+        return scorecard.fit(frame[kept], labels)
 
     def _keep_points(self, scorecard: Any, names: list[str]) -> None:
         """The fitted scorecard as arrays: per characteristic, its splits and the
