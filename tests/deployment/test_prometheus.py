@@ -59,6 +59,21 @@ def test_shipped_rules_pass_promtool():
     assert DRIFT_ALERTS | {"LoanDefaultCalibrationDrift"} <= names
 
 
+def test_rule_unit_tests_pass():
+    """Given gauges, which alerts fire with which labels: the watch band, the
+    estimated AUC drop and a realised figure outside its interval."""
+    result = subprocess.run(
+        [_binary("promtool"), "test", "rules", "alerts_test.yml"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        cwd=RULES.parent,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
 def test_promtool_refuses_a_broken_rule(tmp_path):
     broken = tmp_path / "broken.yml"
     broken.write_text(
