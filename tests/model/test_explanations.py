@@ -59,8 +59,15 @@ def test_reason_codes_are_the_largest_positive_contributions(
     codes = explainer.reason_codes(features, encoded, top=3)
     assert explainer.method is not None
     for row, row_codes in enumerate(codes):
-        positive = np.sort(grouped[row][grouped[row] > 0])[::-1][:3]
-        np.testing.assert_allclose([c["contribution"] for c in row_codes], positive)
+        # The largest positive contribution of each statement, largest first.
+        by_statement: dict[str, float] = {}
+        for source, value in zip(explainer.sources, grouped[row], strict=True):
+            key = model.reason_statements[source]
+            by_statement[key] = max(by_statement.get(key, -np.inf), value)
+        positive = sorted((v for v in by_statement.values() if v > 0), reverse=True)
+        np.testing.assert_allclose([c["contribution"] for c in row_codes], positive[:3])
+        statements = [c["statement"] for c in row_codes]
+        assert len(set(statements)) == len(statements)
         for code in row_codes:
             value = features[code["feature"]].iloc[row]
             if code["value"] is None:

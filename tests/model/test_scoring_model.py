@@ -187,9 +187,15 @@ def test_scorecard_reasons_are_points_below_the_best_bins(
     np.testing.assert_allclose(grouped.sum(axis=1), shortfall.sum(axis=1))
     scored = model.score(applications.iloc[:20], reason_codes=4)
     for row, reasons in enumerate(scored.reason_codes):
-        by_source = dict(zip(model.explainer.sources, grouped[row], strict=True))
-        expected = sorted((v for v in by_source.values() if v > 0), reverse=True)[:4]
-        np.testing.assert_allclose([r["contribution"] for r in reasons], expected)
+        by_statement: dict[str, float] = {}
+        for source, value in zip(model.explainer.sources, grouped[row], strict=True):
+            key = model.reason_statements[source]
+            by_statement[key] = max(by_statement.get(key, -np.inf), value)
+        expected = sorted((v for v in by_statement.values() if v > 0), reverse=True)
+        np.testing.assert_allclose([r["contribution"] for r in reasons], expected[:4])
+        for reason in reasons:  # each the points of its own characteristic
+            position = model.explainer.sources.index(reason["feature"])
+            assert reason["contribution"] == pytest.approx(grouped[row, position])
 
 
 @pytest.mark.parametrize("missing", [np.nan, -999.0])

@@ -279,6 +279,14 @@ class ReasonCodeExplainer:
         self._group_starts = np.searchsorted(
             position[self._grouped_order], np.arange(len(self.sources))
         )
+        # Sources sharing a statement: an applicant is told each reason once, for
+        # the source that raised the risk the most (features without a statement
+        # stand alone).
+        by_statement: dict[Any, list[int]] = {}
+        for index, source in enumerate(self.sources):
+            key = self.statements.get(source) or ("", source)
+            by_statement.setdefault(key, []).append(index)
+        self._statement_groups = [np.asarray(g) for g in by_statement.values()]
         self.method = self._method()
 
     def _method(self) -> str | None:
@@ -310,6 +318,20 @@ class ReasonCodeExplainer:
         values = contributions.to_numpy(dtype="float64")[:, self._grouped_order]
         return np.add.reduceat(values, self._group_starts, axis=1)
 
+    def _best_per_statement(self, grouped: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per row and statement, the largest contribution of its sources and the
+        source that has it (the first on ties)."""
+        if len(self._statement_groups) == len(self.sources):
+            return grouped, np.broadcast_to(np.arange(len(self.sources)), grouped.shape)
+        rows = np.arange(len(grouped))
+        best = np.empty((len(grouped), len(self._statement_groups)))
+        source = np.empty(best.shape, dtype="int64")
+        for position, members in enumerate(self._statement_groups):
+            pick = grouped[:, members].argmax(axis=1)
+            source[:, position] = members[pick]
+            best[:, position] = grouped[rows, source[:, position]]
+        return best, source
+
     def reason_codes(
         self,
         features: pd.DataFrame | Mapping[str, Any],
@@ -320,14 +342,17 @@ class ReasonCodeExplainer:
         """Per row of ``encoded``, up to ``top`` features with a positive contribution,
         largest first, with the applicant's value of the feature (``None`` when
         missing) taken from ``features`` (a frame, or arrays by column name) and the
-        feature's reason statement (``None`` when the model carries none)."""
+        feature's reason statement (``None`` when the model carries none). Each
+        statement is given once, for its feature of largest contribution."""
         if self.method is None or len(encoded) == 0:
             return [[] for _ in range(len(encoded))]
         grouped = self.grouped_contributions(encoded, matrix)
         # Whole-matrix steps, then one pass building the dictionaries: per-row
         # Python was most of the cost of explaining a thousand applications.
-        order = np.argsort(-grouped, axis=1, kind="stable")[:, :top]
-        contributions = np.take_along_axis(grouped, order, axis=1)
+        best, source = self._best_per_statement(grouped)
+        ranked = np.argsort(-best, axis=1, kind="stable")[:, :top]
+        contributions = np.take_along_axis(best, ranked, axis=1)
+        order = np.take_along_axis(source, ranked, axis=1)
         names = np.asarray(self.sources, dtype=object)[order]
         values = np.full(order.shape, None, dtype=object)
         for index in np.unique(order):
