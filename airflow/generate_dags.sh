@@ -7,7 +7,7 @@
 # loan_default_monitoring_dag.py DAG loan_default_daily, 06:00 every day:
 #   scoring -> one task per monitoring check (each persists its result)
 #   -> check-act-alerts, which fails on act alerts once the evidence is written;
-#   $LOAN_DEFAULT_CHAMPION_VERSION, when set, pins the champion version it loads
+#   scoring and monitoring use the registry's champion (models:/loan_default@champion)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:-airflow/dags}
@@ -19,4 +19,4 @@ kedro airflow create --pipelines modelling --group-by namespace \
 
 kedro airflow create --pipelines monitoring --group-by memory \
   --jinja-file airflow/dag_template.j2 --target-dir "$target" \
-  --params "dag_id=loan_default_daily,schedule=0 6 * * *,upstream=scoring,runtime_params.monitoring.fail_on_act=true,pinned_versions.champion_model=LOAN_DEFAULT_CHAMPION_VERSION"
+  --params "dag_id=loan_default_daily,schedule=0 6 * * *,upstream=scoring,runtime_params.monitoring.fail_on_act=true"

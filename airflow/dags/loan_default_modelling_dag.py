@@ -30,13 +30,25 @@ TASKS = {
         "pipeline_names": ["modelling"],
         "namespaces": ["decision_tree"],
     },
+    "promotion": {
+        "pipeline_names": ["modelling"],
+        "namespaces": ["promotion"],
+    },
     "random-forest": {
         "pipeline_names": ["modelling"],
         "namespaces": ["random_forest"],
     },
+    "scorecard": {
+        "pipeline_names": ["modelling"],
+        "namespaces": ["scorecard"],
+    },
     "xgboost": {
         "pipeline_names": ["modelling"],
         "namespaces": ["xgboost"],
+    },
+    "xgboost-monotone": {
+        "pipeline_names": ["modelling"],
+        "namespaces": ["xgboost_monotone"],
     },
     "tabulate-test-metrics": {
         "pipeline_names": ["modelling"],
@@ -72,21 +84,35 @@ UPSTREAM_TASKS = {
     "decision-tree": [
         "data-engineering",
     ],
+    "promotion": [
+        "tabulate-test-metrics",
+        "build-champion-model",
+    ],
     "random-forest": [
+        "data-engineering",
+    ],
+    "scorecard": [
         "data-engineering",
     ],
     "xgboost": [
         "data-engineering",
     ],
+    "xgboost-monotone": [
+        "data-engineering",
+    ],
     "tabulate-test-metrics": [
         "decision-tree",
         "random-forest",
+        "scorecard",
         "xgboost",
+        "xgboost-monotone",
     ],
     "tabulate-validation-metrics": [
         "decision-tree",
         "random-forest",
+        "scorecard",
         "xgboost",
+        "xgboost-monotone",
     ],
     "select-champion": [
         "tabulate-validation-metrics",
@@ -94,13 +120,15 @@ UPSTREAM_TASKS = {
     "build-champion-model": [
         "decision-tree",
         "random-forest",
+        "scorecard",
         "select-champion",
         "tabulate-test-metrics",
         "tabulate-validation-metrics",
         "xgboost",
+        "xgboost-monotone",
     ],
     "reporting": [
-        "build-champion-model",
+        "promotion",
     ],
 }
 

@@ -20,9 +20,7 @@ PACKAGE_NAME = "loan_default"
 RUNTIME_PARAMS = json.loads('{"monitoring": {"fail_on_act": true}}')
 
 # Dataset -> the environment variable that pins the version loaded (unset: newest).
-PINNED_VERSIONS = {
-    "champion_model": "LOAN_DEFAULT_CHAMPION_VERSION",
-}
+PINNED_VERSIONS: dict[str, str] = {}
 
 # Task id -> the pipeline slice it runs (session.run keyword arguments).
 TASKS = {

@@ -128,7 +128,7 @@ def monitoring_catalog(
         own_catalog_entries(root), save_version=save_version or generate_timestamp()
     )
     inputs = {
-        "champion_model": champion,
+        "production_model": champion,
         "scoring_summary": SCORING_SUMMARY,
         **parameter_inputs(monitoring),
     }

@@ -302,7 +302,7 @@ def test_importance_and_profile_come_from_the_champion(stable, trained):
     assert (importance["method"] == "tree-path (Saabas) approximation").all()
     page = latest(stable, "data/08_reporting/monitoring/report.html").read_text()
     assert "Client profile" in page
-    assert f"xgboost {trained.champion.model_version}" in page
+    assert f"{trained.champion.algorithm} {trained.champion.model_version}" in page
 
 
 def test_prometheus_file_parses(stable):

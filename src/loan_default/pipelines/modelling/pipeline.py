@@ -191,8 +191,10 @@ def champion_pipeline(names: list[str]) -> Pipeline:
 
 def promotion_pipeline() -> Pipeline:
     """The promotion gate against the registered champion, the candidate's
-    registration, and the run's metrics and data source in MLflow."""
-    return Pipeline(
+    registration, and the run's metrics and data source in MLflow: one namespace,
+    so one box in Kedro-Viz and one Airflow task (one MLflow run there), with every
+    dataset under its own name."""
+    gate = Pipeline(
         [
             Node(
                 decide_promotion,
@@ -231,6 +233,13 @@ def promotion_pipeline() -> Pipeline:
                 name="track_data_source",
             ),
         ],
+    )
+    return Pipeline(
+        gate,
+        namespace="promotion",
+        inputs=gate.inputs() - {"params:promotion", "params:registry"},
+        outputs=gate.all_outputs(),
+        parameters={"params:promotion", "params:registry"},
         tags=["modelling", "promotion"],
     )
 

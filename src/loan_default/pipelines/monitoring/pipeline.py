@@ -45,14 +45,14 @@ def _inputs() -> Pipeline:
                 [
                     "application_test",
                     "previous_application_validated",
-                    "champion_model",
+                    "production_model",
                 ],
                 "monitoring_reference",
                 name="build_monitoring_reference",
             ),
             Node(
                 join_batch_scores,
-                ["batch_features", "scores", "champion_model"],
+                ["batch_features", "scores", "production_model"],
                 "monitoring_batch",
                 name="join_batch_scores",
             ),
@@ -93,13 +93,13 @@ def _checks() -> Pipeline:
             ),
             Node(
                 estimate_performance,
-                [*SIDES, "champion_model", SCORE_COLUMNS, ESTIMATED],
+                [*SIDES, "production_model", SCORE_COLUMNS, ESTIMATED],
                 "monitoring_estimates",
                 name="estimate_performance",
             ),
             Node(
                 compute_contributions,
-                [*SIDES, "champion_model", "params:monitoring.contributions"],
+                [*SIDES, "production_model", "params:monitoring.contributions"],
                 [
                     "monitoring_reference_contributions",
                     "monitoring_batch_contributions",
@@ -128,7 +128,7 @@ def _checks() -> Pipeline:
             ),
             Node(
                 measure_performance,
-                ["monitoring_batch", "champion_model", SCORE_COLUMNS],
+                ["monitoring_batch", "production_model", SCORE_COLUMNS],
                 "monitoring_performance",
                 name="measure_performance",
             ),
@@ -170,7 +170,7 @@ def _exports() -> Pipeline:
         [
             Node(
                 describe_monitoring_run,
-                [*SIDES, "champion_model", "scoring_summary"],
+                [*SIDES, "production_model", "scoring_summary"],
                 "monitoring_context",
                 name="describe_monitoring_run",
             ),
