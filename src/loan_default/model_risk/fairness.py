@@ -31,7 +31,7 @@ from loan_default.metrics import checked_scores
 from loan_default.model_risk.intervals import (
     bootstrap_counts,
     percentile_interval,
-    weighted_ranking_metrics,
+    weighted_auc,
 )
 
 MEASURES = (
@@ -68,34 +68,36 @@ def _weighted_rate(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return np.where(totals > 0, (weights @ values) / totals, np.nan)
 
 
-def _metrics(weights: np.ndarray) -> dict[str, Any]:
-    """MetricFrame metrics over ``weights`` (row 0: the sample; then resamples):
-    ``y_pred`` is 1 for an applicant flagged as a likely default; the sample
-    parameters ``rows`` say which applicants a group holds and ``scores`` carry
-    their probabilities (for AUC)."""
+_PER_GROUP = ("approval_rate", "repaid_approval_rate", "AUC")
 
-    def approval_rate(y_true, y_pred, rows):
-        return _weighted_rate(1.0 - np.asarray(y_pred), weights[:, rows])
 
-    def repaid_approval_rate(y_true, y_pred, rows):
-        repaid = np.asarray(y_true) == 0
-        return _weighted_rate(
-            1.0 - np.asarray(y_pred)[repaid], weights[:, np.asarray(rows)[repaid]]
+def _measures(weights: np.ndarray, scores: np.ndarray):
+    """The one MetricFrame metric: for a group's applicants (``y_pred`` 1 when
+    flagged as a likely default; the sample parameter ``rows`` says which
+    applicants they are), the approval rate, the approval rate among those who
+    repaid and AUC, each on the sample (``weights`` row 0) and on every resample
+    (the other rows). One metric rather than three: fairlearn converts every
+    column of every metric element by element, which is most of its cost."""
+
+    def measures(y_true, y_pred, rows):
+        labels = np.asarray(y_true)
+        approved = 1.0 - np.asarray(y_pred, dtype="float64")
+        group_weights = weights[:, rows]
+        repaid = labels == 0
+        auc = (
+            weighted_auc(labels, scores[rows], group_weights)
+            if np.unique(labels).size == 2
+            else np.full(weights.shape[0], np.nan)
+        )
+        return np.vstack(
+            [
+                _weighted_rate(approved, group_weights),
+                _weighted_rate(approved[repaid], group_weights[:, repaid]),
+                auc,
+            ]
         )
 
-    def auc(y_true, y_pred, rows, scores):
-        labels = np.asarray(y_true)
-        if np.unique(labels).size < 2:
-            return np.full(weights.shape[0], np.nan)
-        return weighted_ranking_metrics(
-            labels, np.asarray(scores, dtype="float64"), weights[:, rows]
-        )["roc_auc"]
-
-    return {
-        "approval_rate": approval_rate,
-        "repaid_approval_rate": repaid_approval_rate,
-        "AUC": auc,
-    }
+    return measures
 
 
 def fairness_by_group(
@@ -142,16 +144,12 @@ def fairness_by_group(
     for attribute in sensitive_features.columns:
         groups = sensitive_features[attribute].astype("string").to_numpy(dtype=object)
         by_group = MetricFrame(
-            metrics=_metrics(weights),
+            metrics={"measures": _measures(weights, scores)},
             y_true=labels,
             y_pred=flagged_default,
             sensitive_features=pd.Series(groups, name=attribute),
-            sample_params={
-                "approval_rate": {"rows": rows},
-                "repaid_approval_rate": {"rows": rows},
-                "AUC": {"rows": rows, "scores": scores},
-            },
-        ).by_group
+            sample_params={"measures": {"rows": rows}},
+        ).by_group["measures"]
         tables.append(
             _attribute_table(
                 attribute,
@@ -168,7 +166,7 @@ def fairness_by_group(
 
 def _attribute_table(
     attribute: str,
-    by_group: pd.DataFrame,
+    by_group: pd.Series,
     outcomes: pd.DataFrame,
     *,
     screened: bool,
@@ -179,10 +177,8 @@ def _attribute_table(
     """The rows of one attribute from MetricFrame's per-group value vectors."""
     counts = outcomes.groupby("group")["default"].agg(["size", "sum"])
     levels = list(by_group.index)
-    values = {
-        measure: np.vstack(by_group[measure].to_numpy())
-        for measure in ("approval_rate", "repaid_approval_rate", "AUC")
-    }
+    stacked = np.stack(list(by_group.to_numpy()))  # (group, measure, resample)
+    values = {measure: stacked[:, i, :] for i, measure in enumerate(_PER_GROUP)}
     large = np.array([counts.loc[name, "size"] >= min_group_size for name in levels])
     approval = values["approval_rate"]
     if large.any():

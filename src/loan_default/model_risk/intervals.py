@@ -145,6 +145,29 @@ def _tie_groups(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, starts
 
 
+def weighted_auc(
+    labels: np.ndarray, scores: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """ROC AUC of each row of ``weights``: for each default, the weight of the
+    non-defaults scored below it plus half of those tied, summed with the
+    defaults' weights, over the product of the two classes' weights (NaN where a
+    row has no weight on one class)."""
+    weights = np.atleast_2d(weights)
+    defaults = labels == 1
+    negative_order = np.argsort(scores[~defaults], kind="stable")
+    negative_scores = scores[~defaults][negative_order]
+    # Weight of the non-defaults up to each position, with a leading zero.
+    below = np.zeros((weights.shape[0], negative_order.size + 1))
+    np.cumsum(weights[:, ~defaults][:, negative_order], axis=1, out=below[:, 1:])
+    positive_scores = scores[defaults]
+    strictly = below[:, np.searchsorted(negative_scores, positive_scores, "left")]
+    at_most = below[:, np.searchsorted(negative_scores, positive_scores, "right")]
+    positive_weights = weights[:, defaults]
+    pairs = (positive_weights * (strictly + at_most)).sum(axis=1) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pairs / (positive_weights.sum(axis=1) * below[:, -1])
+
+
 def weighted_ranking_metrics(
     labels: np.ndarray, scores: np.ndarray, weights: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -165,12 +188,6 @@ def weighted_ranking_metrics(
     with np.errstate(invalid="ignore", divide="ignore"):
         tpr = tp_cumulative / total_positive
         fpr = fp_cumulative / total_negative
-        # Each tie group's non-defaults rank below the defaults above it and tie
-        # with the defaults beside it (half a pair each).
-        pairs_above = (tp_cumulative - true_positives) + 0.5 * true_positives
-        auc = (pairs_above * false_positives).sum(axis=1) / (
-            total_positive[:, 0] * total_negative[:, 0]
-        )
         ks = np.max(tpr - fpr, axis=1, initial=0.0)
         flagged = tp_cumulative + fp_cumulative
         precision = np.where(flagged > 0, tp_cumulative / flagged, 0.0)
@@ -179,6 +196,7 @@ def weighted_ranking_metrics(
     undefined = (total_positive[:, 0] == 0) | (total_negative[:, 0] == 0)
     ks = np.where(undefined, np.nan, ks)
     average_precision = np.where(total_positive[:, 0] == 0, np.nan, average_precision)
+    auc = weighted_auc(labels, scores, weights)
     return {
         "roc_auc": auc,
         "gini": 2 * auc - 1,
