@@ -43,8 +43,9 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
     ``monotonic_trend``: optbinning's trend for every characteristic's event rate,
     "auto_asc_desc" (ascending or descending, whichever the data supports),
     "auto" (also peaks and valleys), "ascending", "descending" or None.
-    ``max_n_prebins`` / ``min_prebin_size``: optbinning's pre-binning, which bounds
-    the optimisation's size (and the fit time). ``min_iv``: characteristics of lower
+    ``prebinning_method`` ("cart", "quantile", ...), ``max_n_prebins`` and
+    ``min_prebin_size``: optbinning's pre-binning, which bounds the optimisation's
+    size (and the fit time). ``min_iv``: characteristics of lower
     information value are left out; ``max_n_characteristics``: at most this many,
     the highest IV first (None: no bound); ``max_correlation``: a characteristic
     whose WoE correlates beyond this with a stronger one is left out (duplicates
@@ -56,6 +57,7 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
         self,
         *,
         monotonic_trend: str | None = "auto_asc_desc",
+        prebinning_method: str = "cart",
         max_n_prebins: int = 10,
         min_prebin_size: float = 0.05,
         min_iv: float = 0.02,
@@ -69,6 +71,7 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
         pdo: float = 20.0,
     ) -> None:
         self.monotonic_trend = monotonic_trend
+        self.prebinning_method = prebinning_method
         self.max_n_prebins = max_n_prebins
         self.min_prebin_size = min_prebin_size
         self.min_iv = min_iv
@@ -127,7 +130,11 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
             max_n_prebins=self.max_n_prebins,
             min_prebin_size=self.min_prebin_size,
             binning_fit_params={
-                name: {"monotonic_trend": self.monotonic_trend} for name in names
+                name: {
+                    "monotonic_trend": self.monotonic_trend,
+                    "prebinning_method": self.prebinning_method,
+                }
+                for name in names
             },
             n_jobs=1,
         )
