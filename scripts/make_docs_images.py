@@ -6,8 +6,12 @@
 In a throw-away copy of the project (so data/ is untouched) it runs ``kedro run`` on
 the embedded synthetic data, copies the report plots (the champion's feature
 importance under a fixed name), runs ``kedro viz build``, serves the site on
-127.0.0.1 and screenshots the pipeline graph in headless Chromium. Needs the
-system's Chromium and ChromeDriver (scripts/install_browser.sh).
+127.0.0.1 and screenshots the pipeline graph in headless Chromium. A second
+``kedro run`` gives the registry a champion and a challenger; ``mlflow server`` on
+the copy's database is then screenshot too (its runs, and the registered versions).
+Needs the system's Chromium and ChromeDriver (scripts/install_browser.sh).
+
+    python scripts/make_docs_images.py --images mlflow   # the MLflow screenshots only
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from kedro.config import OmegaConfigLoader  # noqa: E402
 
+from tests.deployment.mlflow_server import mlflow_server  # noqa: E402
 from tests.project import kedro_run, make_project_copy  # noqa: E402
 from tests.viz.browser import (  # noqa: E402  (shared with the Kedro-Viz test)
     find_browser,
@@ -55,6 +60,12 @@ VIZ_SETTINGS = {
     "pipeline": {"active": "__default__"},
 }
 MAX_IMAGE_BYTES = 300_000
+MLFLOW_SCREENSHOTS = {
+    # image -> (page of the MLflow UI, text it shows once drawn)
+    "mlflow_runs.png": ("#/experiments/{experiment}/runs", "__default__"),
+    "mlflow_registered_model.png": ("#/models/loan_default", "champion"),
+}
+MLFLOW_SCREENSHOT_SIZE = (1400, 700)
 
 
 def catalog_filepath(project: Path, entry: str, **placeholders: str) -> Path:
@@ -121,10 +132,52 @@ def screenshot_pipeline(project: Path, output: Path) -> Path:
     return path
 
 
+def _experiment_id(url: str) -> str:
+    import httpx  # noqa: PLC0415
+
+    answer = httpx.get(
+        f"{url}/api/2.0/mlflow/experiments/get-by-name",
+        params={"experiment_name": "loan_default"},
+        timeout=30,
+    )
+    return answer.json()["experiment"]["experiment_id"]
+
+
+def screenshot_mlflow(project: Path, output: Path) -> list[Path]:
+    from selenium.webdriver.common.by import By  # noqa: PLC0415
+    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415
+
+    browser = find_browser()
+    if browser is None:
+        raise RuntimeError(missing_browser_reason())
+    written = []
+    with (
+        mlflow_server(project, project / "mlflow-server.log") as url,
+        headless_chromium(browser, *MLFLOW_SCREENSHOT_SIZE) as driver,
+    ):
+        experiment = _experiment_id(url)
+        for image, (page, text) in MLFLOW_SCREENSHOTS.items():
+            driver.get(f"{url}/{page.format(experiment=experiment)}")
+            WebDriverWait(driver, 60).until(
+                lambda d, text=text: text in d.find_element(By.TAG_NAME, "body").text
+            )
+            # The assistant's side panel hides half the table.
+            for button in driver.find_elements(
+                By.CSS_SELECTOR, "button[aria-label=Close]"
+            ):
+                button.click()
+            path = output / image
+            if not driver.save_screenshot(str(path)):
+                raise RuntimeError(f"Chromium could not write {path}")
+            written.append(path)
+    return written
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-applications", type=int, default=20_000)
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "docs" / "images")
+    parser.add_argument("--images", choices=["all", "mlflow"], default="all")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     arguments.output.mkdir(parents=True, exist_ok=True)
@@ -139,9 +192,18 @@ def main() -> None:
         )
         if result.returncode != 0:
             raise RuntimeError(f"kedro run failed:\n{result.stderr[-4000:]}")
-        written = copy_report_plots(project, arguments.output)
-        logger.info("kedro viz build and a screenshot in headless Chromium ...")
-        written.append(screenshot_pipeline(project, arguments.output))
+        written = []
+        if arguments.images == "all":
+            written += copy_report_plots(project, arguments.output)
+            logger.info("kedro viz build and a screenshot in headless Chromium ...")
+            written.append(screenshot_pipeline(project, arguments.output))
+        logger.info("A second kedro run, then mlflow server in headless Chromium ...")
+        result = kedro_run(
+            project, "--params", f"synthetic_n_applications={arguments.n_applications}"
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"kedro run failed:\n{result.stderr[-4000:]}")
+        written += screenshot_mlflow(project, arguments.output)
 
     for path in written:
         shrink(path)
