@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Docker image, runs `kedro run` in a container on the embedded data, then
-# serves the API from the trained model in a second container and checks /ready and
-# /predict. Works with Docker or Podman (CONTAINER_ENGINE=podman|docker).
+# serves the API from the registry's champion in a second container and checks /ready,
+# /model (registered version and alias) and /predict. Works with Docker or Podman (CONTAINER_ENGINE=podman|docker).
 #
 #   scripts/check_container.sh
 #   CONTAINER_ENGINE=podman BUILD_FLAGS=--pull=never scripts/check_container.sh
@@ -32,7 +32,7 @@ time "$engine" build ${BUILD_FLAGS:-} -t "$image" .
 echo "== kedro run in a container (default command, embedded data)"
 time "$engine" run --rm -v "$volume:/app/data" "$image"
 
-echo "== the API in a container, serving the model the run trained"
+echo "== the API in a container, serving the registry's champion (data/mlflow.db on the volume)"
 "$engine" run -d --name "$container" -p "127.0.0.1:$port:8000" -v "$volume:/app/data" \
   "$image" python -m loan_default.api serve --host 0.0.0.0 --port 8000 >/dev/null
 for _ in $(seq 1 60); do
@@ -40,6 +40,12 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 curl -fsS "http://127.0.0.1:$port/ready"; echo
+card=$(curl -fsS "http://127.0.0.1:$port/model")
+case "$card" in
+  *'"registered_version":1'*'"registered_aliases":["champion"]'*) ;;
+  *) echo "/model does not name registered version 1, alias champion: $card" >&2; exit 1 ;;
+esac
+echo "/model: registered version 1, alias champion"
 curl -fsS "http://127.0.0.1:$port/predict" -H 'content-type: application/json' \
   -d '{"applications": [{"SK_ID_CURR": 100001, "EXT_SOURCE_2": 0.3, "DAYS_BIRTH": -12000}]}'
 echo
