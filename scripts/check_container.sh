@@ -41,10 +41,11 @@ for _ in $(seq 1 60); do
 done
 curl -fsS "http://127.0.0.1:$port/ready"; echo
 card=$(curl -fsS "http://127.0.0.1:$port/model")
-case "$card" in
-  *'"registered_version":1'*'"registered_aliases":["champion"]'*) ;;
-  *) echo "/model does not name registered version 1, alias champion: $card" >&2; exit 1 ;;
-esac
+if ! grep -Eq '"registered_version": ?1[,}]' <<<"$card" \
+  || ! grep -Eq '"registered_aliases": ?\["champion"\]' <<<"$card"; then
+  echo "/model does not name registered version 1, alias champion: $card" >&2
+  exit 1
+fi
 echo "/model: registered version 1, alias champion"
 curl -fsS "http://127.0.0.1:$port/predict" -H 'content-type: application/json' \
   -d '{"applications": [{"SK_ID_CURR": 100001, "EXT_SOURCE_2": 0.3, "DAYS_BIRTH": -12000}]}'
