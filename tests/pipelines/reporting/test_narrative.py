@@ -4,6 +4,7 @@ import pandas as pd
 
 from loan_default.pipelines.reporting.narrative import (
     fairness_sentences,
+    protected_feature_sentences,
     significance_sentences,
     with_interval,
 )
@@ -83,3 +84,15 @@ def test_flagged_groups_are_named_with_their_ratio():
     assert fairness_sentences(table.assign(flagged=False), screen)[1] == (
         "No group is flagged."
     )
+
+
+def test_protected_features_the_champion_reads_are_named():
+    screen = {"protected_features": ["CODE_GENDER*", "AGE_YEARS"]}
+    (sentence,) = protected_feature_sentences(
+        ["EXT_SOURCE_1", "CODE_GENDER=F", "AGE_YEARS", "AGE_YEARS_SQUARED"], screen
+    )
+    assert "2 feature(s) that are or derive from protected attributes: " in sentence
+    assert "CODE_GENDER=F, AGE_YEARS." in sentence
+    assert protected_feature_sentences(["EXT_SOURCE_1"], screen) == [
+        "The champion reads no feature matching the protected patterns."
+    ]

@@ -95,6 +95,7 @@ def test_report_states_oracle_auc_for_synthetic_data_only(trained_project):
         },
         calibration_by_grade=load("calibration_by_grade"),
         calibration_summary=load("calibration_summary"),
+        champion_importance=pd.DataFrame({"feature": ["CODE_GENDER=F", "AMT_CREDIT"]}),
         test_predictions=stack_predictions(
             **{
                 name: load(f"{name}_predictions_test")
@@ -110,6 +111,7 @@ def test_report_states_oracle_auc_for_synthetic_data_only(trained_project):
     )
     assert "Oracle" not in real
     assert "ab12" in real
+    assert "derive from protected attributes: CODE_GENDER=F." in real
 
 
 def test_report_says_whether_the_champion_was_promoted_and_why(trained_project):
@@ -139,7 +141,7 @@ def test_report_gives_intervals_and_says_whether_the_lead_is_significant(
         sentence = next(
             line
             for line in report.splitlines()
-            if line.startswith(("The champion ", "On the test split "))
+            if line.startswith(("- The champion ", "- On the test split "))
             and f" {row.challenger} " in line
         )
         assert ("not significant" in sentence) == (not row.significant)

@@ -15,6 +15,7 @@ from loan_default.pipelines.reporting.narrative import (
     headline_table,
     pair_sentences,
     pairs_table,
+    protected_feature_sentences,
     significance_sentences,
 )
 from loan_default.pipelines.reporting.plots import (
@@ -244,7 +245,11 @@ def _stability(stability: pd.DataFrame, psi_options: dict, top: int) -> Section:
     return section
 
 
-def _fairness(segment_metrics: pd.DataFrame, segment_options: dict) -> Section:
+def _fairness(
+    segment_metrics: pd.DataFrame,
+    segment_options: dict,
+    champion_importance: pd.DataFrame,
+) -> Section:
     section = Section(
         SECTION_TITLES[7],
         paragraphs=[
@@ -255,6 +260,9 @@ def _fairness(segment_metrics: pd.DataFrame, segment_options: dict) -> Section:
             "applicants who repaid, minus the most favoured group's. Intervals: "
             "the bootstrap of the performance section.",
             *fairness_sentences(segment_metrics, segment_options["fairness"]),
+            *protected_feature_sentences(
+                list(champion_importance["feature"]), segment_options["fairness"]
+            ),
         ],
     )
     section.add_table("Groups", fairness_table(segment_metrics))
@@ -394,7 +402,7 @@ def write_model_document(
             calibration_options,
         ),
         _stability(stability, monitoring_options["psi"], top),
-        _fairness(segment_metrics, segment_options),
+        _fairness(segment_metrics, segment_options, champion_importance),
         _limitations(
             data_source=data_source,
             test_predictions=test_predictions,

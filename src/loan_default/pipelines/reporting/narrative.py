@@ -3,6 +3,7 @@ with their intervals, and what the tests say in words."""
 
 from __future__ import annotations
 
+import fnmatch
 import math
 from typing import Any
 
@@ -222,3 +223,25 @@ def pair_sentences(model_comparisons: pd.DataFrame, level: float) -> list[str]:
             f"test, {_p(row.p_value)}): {verdict}."
         )
     return sentences
+
+
+def protected_feature_sentences(
+    features: list[str], screen: dict[str, Any]
+) -> list[str]:
+    """Which of the champion's features are, or derive from, protected attributes
+    (``protected_features`` patterns): a lender may be barred from scoring on them
+    even when the decisions pass the screen."""
+    patterns = list(screen.get("protected_features", []))
+    used = [
+        name
+        for name in features
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+    ]
+    if not used:
+        return ["The champion reads no feature matching the protected patterns."]
+    return [
+        f"The champion reads {len(used)} feature(s) that are or derive from "
+        f"protected attributes: {', '.join(used)}. Passing the screen does not make "
+        "them admissible; whether the lender may score on them is a legal question "
+        "for each market."
+    ]

@@ -44,6 +44,7 @@ from loan_default.pipelines.reporting.narrative import (
     headline_table,
     pair_sentences,
     pairs_table,
+    protected_feature_sentences,
     significance_sentences,
 )
 from loan_default.schema import APPLICATION, APPLICATION_ID, TARGET
@@ -662,13 +663,18 @@ def _threshold_section(
     ]
 
 
+def _bullets(sentences: list[str]) -> list[str]:
+    """Sentences as a Markdown list, so each stays a line of its own."""
+    return [f"- {sentence}" for sentence in sentences]
+
+
 def _pairs_section(model_comparisons: pd.DataFrame, level: float) -> list[str]:
     if model_comparisons.empty:
         return []
     return [
         "### Variants against their baseline",
         "",
-        *pair_sentences(model_comparisons, level),
+        *_bullets(pair_sentences(model_comparisons, level)),
         "",
         markdown_table(pairs_table(model_comparisons)),
         "",
@@ -730,6 +736,7 @@ def write_evaluation_report(
     points_tables: dict[str, pd.DataFrame],
     calibration_by_grade: pd.DataFrame,
     calibration_summary: pd.DataFrame,
+    champion_importance: pd.DataFrame,
     test_predictions: pd.DataFrame,
     true_default_probability: pd.DataFrame,
     threshold_options: dict,
@@ -746,6 +753,7 @@ def write_evaluation_report(
         0
     ]
     level = float(uncertainty_options["level"])
+    champion_features = list(champion_importance["feature"])
     predictions = test_predictions.loc[test_predictions[MODEL] == champion_name]
     labels = predictions[TARGET].to_numpy(dtype="int64")
     lines = [
@@ -798,7 +806,7 @@ def write_evaluation_report(
         "",
         "### Is the champion's lead significant?",
         "",
-        *significance_sentences(champion_comparison, level),
+        *_bullets(significance_sentences(champion_comparison, level)),
         "",
         markdown_table(comparison_table(champion_comparison)),
         "",
@@ -827,7 +835,14 @@ def write_evaluation_report(
         "minus the most favoured group's. Intervals: the bootstrap above. AUC is "
         "n/a where a segment holds only one class.",
         "",
-        *fairness_sentences(segment_metrics, segment_options["fairness"]),
+        *_bullets(
+            [
+                *fairness_sentences(segment_metrics, segment_options["fairness"]),
+                *protected_feature_sentences(
+                    champion_features, segment_options["fairness"]
+                ),
+            ]
+        ),
         "",
         markdown_table(fairness_table(segment_metrics)),
         "",

@@ -201,6 +201,7 @@ def comparison_pipeline(names: list[str]) -> Pipeline:
                     "points_tables": "points_tables",
                     "calibration_by_grade": "calibration_by_grade",
                     "calibration_summary": "calibration_summary",
+                    "champion_importance": "champion_feature_importance",
                     "test_predictions": "test_predictions",
                     "true_default_probability": "true_default_probability",
                     "threshold_options": THRESHOLD_PARAMS,
