@@ -238,7 +238,7 @@ def time_monitoring(
     threads): on a shared machine the CPU figure shows the work, the wall one the wait."""
     pipeline = checks_pipeline()
     fixed = {
-        "champion_model": FrameModel(),
+        "production_model": FrameModel(),
         "scoring_summary": SCORING_SUMMARY,
         **parameter_inputs(params),
     }

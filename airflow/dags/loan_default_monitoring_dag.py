@@ -45,6 +45,30 @@ TASKS = {
             "compute_contributions",
         ],
     },
+    "measure-data-quality": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "measure_data_quality",
+        ],
+    },
+    "measure-feature-drift": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "measure_feature_drift",
+        ],
+    },
+    "select-batch-scores": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "select_batch_scores",
+        ],
+    },
+    "select-reference-scores": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "select_reference_scores",
+        ],
+    },
     "describe-monitoring-run": {
         "pipeline_names": ["monitoring"],
         "node_names": [
@@ -57,22 +81,16 @@ TASKS = {
             "estimate_performance",
         ],
     },
-    "measure-data-quality": {
-        "pipeline_names": ["monitoring"],
-        "node_names": [
-            "measure_data_quality",
-        ],
-    },
     "measure-decile-shares": {
         "pipeline_names": ["monitoring"],
         "node_names": [
             "measure_decile_shares",
         ],
     },
-    "measure-feature-drift": {
+    "measure-importance-stability": {
         "pipeline_names": ["monitoring"],
         "node_names": [
-            "measure_feature_drift",
+            "measure_importance_stability",
         ],
     },
     "measure-performance": {
@@ -87,10 +105,16 @@ TASKS = {
             "measure_score_stability",
         ],
     },
-    "measure-importance-stability": {
+    "build-metrics-table": {
         "pipeline_names": ["monitoring"],
         "node_names": [
-            "measure_importance_stability",
+            "build_metrics_table",
+        ],
+    },
+    "profile-clients": {
+        "pipeline_names": ["monitoring"],
+        "node_names": [
+            "profile_clients",
         ],
     },
     "raise-alerts": {
@@ -99,22 +123,10 @@ TASKS = {
             "raise_alerts",
         ],
     },
-    "build-metrics-table": {
-        "pipeline_names": ["monitoring"],
-        "node_names": [
-            "build_metrics_table",
-        ],
-    },
     "export-alerts": {
         "pipeline_names": ["monitoring"],
         "node_names": [
             "export_alerts",
-        ],
-    },
-    "profile-clients": {
-        "pipeline_names": ["monitoring"],
-        "node_names": [
-            "profile_clients",
         ],
     },
     "export-prometheus": {
@@ -161,19 +173,7 @@ UPSTREAM_TASKS = {
         "build-monitoring-reference",
         "join-batch-scores",
     ],
-    "describe-monitoring-run": [
-        "build-monitoring-reference",
-        "join-batch-scores",
-    ],
-    "estimate-performance": [
-        "build-monitoring-reference",
-        "join-batch-scores",
-    ],
     "measure-data-quality": [
-        "build-monitoring-reference",
-        "join-batch-scores",
-    ],
-    "measure-decile-shares": [
         "build-monitoring-reference",
         "join-batch-scores",
     ],
@@ -181,44 +181,62 @@ UPSTREAM_TASKS = {
         "build-monitoring-reference",
         "join-batch-scores",
     ],
-    "measure-performance": [
+    "select-batch-scores": [
         "join-batch-scores",
     ],
-    "measure-score-stability": [
+    "select-reference-scores": [
         "build-monitoring-reference",
-        "join-batch-scores",
+    ],
+    "describe-monitoring-run": [
+        "select-batch-scores",
+        "select-reference-scores",
+    ],
+    "estimate-performance": [
+        "select-batch-scores",
+        "select-reference-scores",
+    ],
+    "measure-decile-shares": [
+        "select-batch-scores",
+        "select-reference-scores",
     ],
     "measure-importance-stability": [
         "compute-contributions",
     ],
-    "raise-alerts": [
-        "estimate-performance",
-        "measure-data-quality",
-        "measure-feature-drift",
-        "measure-score-stability",
+    "measure-performance": [
+        "select-batch-scores",
+    ],
+    "measure-score-stability": [
+        "select-batch-scores",
+        "select-reference-scores",
     ],
     "build-metrics-table": [
-        "estimate-performance",
         "measure-data-quality",
-        "measure-decile-shares",
         "measure-feature-drift",
+        "estimate-performance",
+        "measure-decile-shares",
+        "measure-importance-stability",
         "measure-performance",
         "measure-score-stability",
-        "measure-importance-stability",
-    ],
-    "export-alerts": [
-        "describe-monitoring-run",
-        "raise-alerts",
     ],
     "profile-clients": [
         "build-monitoring-reference",
         "join-batch-scores",
         "measure-importance-stability",
     ],
-    "export-prometheus": [
+    "raise-alerts": [
+        "measure-data-quality",
+        "measure-feature-drift",
+        "estimate-performance",
+        "measure-score-stability",
+    ],
+    "export-alerts": [
         "describe-monitoring-run",
         "raise-alerts",
+    ],
+    "export-prometheus": [
+        "describe-monitoring-run",
         "build-metrics-table",
+        "raise-alerts",
     ],
     "record-history": [
         "describe-monitoring-run",
@@ -228,16 +246,16 @@ UPSTREAM_TASKS = {
         "record-history",
     ],
     "render-report": [
+        "measure-data-quality",
+        "measure-feature-drift",
         "describe-monitoring-run",
         "estimate-performance",
-        "measure-data-quality",
         "measure-decile-shares",
-        "measure-feature-drift",
+        "measure-importance-stability",
         "measure-performance",
         "measure-score-stability",
-        "measure-importance-stability",
-        "raise-alerts",
         "profile-clients",
+        "raise-alerts",
         "collect-trends",
     ],
     "check-act-alerts": [

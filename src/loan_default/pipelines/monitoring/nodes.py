@@ -150,6 +150,19 @@ def reference_performance(metadata: Mapping[str, Any]) -> dict[str, float]:
     }
 
 
+def select_score_columns(
+    frame: pd.DataFrame, score_columns: dict[str, str]
+) -> pd.DataFrame:
+    """The key, the label when present and the score columns of a scored frame: the
+    score checks read this small frame instead of every feature."""
+    kept = [
+        name
+        for name in (APPLICATION_ID, TARGET, *score_columns.values())
+        if name in frame.columns
+    ]
+    return frame[kept]
+
+
 # --- the checks ------------------------------------------------------------------
 
 

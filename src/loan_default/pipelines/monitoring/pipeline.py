@@ -26,9 +26,11 @@ from .nodes import (
     raise_alerts,
     record_history,
     render_report,
+    select_score_columns,
 )
 
 SIDES = ["monitoring_reference", "monitoring_batch"]
+SCORES = ["monitoring_reference_scores", "monitoring_batch_scores"]
 SCORE_COLUMNS = "params:monitoring.score_columns"
 PSI = "params:monitoring.psi"
 WORKERS = "params:monitoring.workers"
@@ -63,6 +65,15 @@ def _inputs() -> Pipeline:
 def _checks() -> Pipeline:
     return Pipeline(
         [
+            *(
+                Node(
+                    select_score_columns,
+                    [side, SCORE_COLUMNS],
+                    scores,
+                    name=f"select_{side.removeprefix('monitoring_')}_scores",
+                )
+                for side, scores in zip(SIDES, SCORES, strict=True)
+            ),
             Node(
                 measure_data_quality,
                 [*SIDES, SCORE_COLUMNS, WORKERS],
@@ -77,7 +88,7 @@ def _checks() -> Pipeline:
             ),
             Node(
                 measure_score_stability,
-                [*SIDES, SCORE_COLUMNS, PSI, "params:monitoring.score_quantiles"],
+                [*SCORES, SCORE_COLUMNS, PSI, "params:monitoring.score_quantiles"],
                 [
                     "monitoring_score_statistics",
                     "monitoring_score_psi",
@@ -87,13 +98,13 @@ def _checks() -> Pipeline:
             ),
             Node(
                 measure_decile_shares,
-                [*SIDES, SCORE_COLUMNS, PSI],
+                [*SCORES, SCORE_COLUMNS, PSI],
                 "monitoring_decile_shares",
                 name="measure_decile_shares",
             ),
             Node(
                 estimate_performance,
-                [*SIDES, "production_model", SCORE_COLUMNS, ESTIMATED],
+                [*SCORES, "production_model", SCORE_COLUMNS, ESTIMATED],
                 "monitoring_estimates",
                 name="estimate_performance",
             ),
@@ -128,7 +139,7 @@ def _checks() -> Pipeline:
             ),
             Node(
                 measure_performance,
-                ["monitoring_batch", "production_model", SCORE_COLUMNS],
+                ["monitoring_batch_scores", "production_model", SCORE_COLUMNS],
                 "monitoring_performance",
                 name="measure_performance",
             ),
@@ -170,7 +181,7 @@ def _exports() -> Pipeline:
         [
             Node(
                 describe_monitoring_run,
-                [*SIDES, "production_model", "scoring_summary"],
+                [*SCORES, "production_model", "scoring_summary"],
                 "monitoring_context",
                 name="describe_monitoring_run",
             ),
