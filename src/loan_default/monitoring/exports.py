@@ -269,6 +269,11 @@ def _trend_plot(trends: pd.DataFrame, watch: float, act: float, features: int) -
         )
         realised = _series(trends, "estimate", f"{metric}_realised")
         axes.plot(realised.index.map(position), realised, "o", label="realised")
+        reference = trends.loc[
+            (trends["section"] == "estimate") & (trends["statistic"] == metric)
+        ].set_index("first_run")["reference"]
+        axes.plot(x, reference.reindex(estimate.index), ":", color="grey",
+                  label="reference")  # fmt: skip
         axes.set(title=title)
         axes.legend(fontsize="x-small")
     labels = [str(run)[:10] for run in runs]
