@@ -20,7 +20,10 @@ from loan_default.pipeline_registry import (
     register_pipelines,
     run_algorithms,
 )
-from loan_default.pipelines.modelling.algorithms import AlgorithmConfigError
+from loan_default.pipelines.modelling.algorithms import (
+    PROMOTION_NAMESPACE,
+    AlgorithmConfigError,
+)
 from tests.project import PROJECT_ROOT, kedro_run, make_project_copy
 
 BASE = ["xgboost", "xgboost_monotone", "random_forest", "decision_tree", "scorecard"]
@@ -32,7 +35,9 @@ TREE = {
 
 
 def namespaces(pipeline) -> set[str]:
-    return {node.namespace.split(".")[0] for node in pipeline.nodes if node.namespace}
+    """The algorithm namespaces (the promotion gate's aside)."""
+    found = {node.namespace.split(".")[0] for node in pipeline.nodes if node.namespace}
+    return found - {PROMOTION_NAMESPACE}
 
 
 def write_env(conf: Path, env: str, algorithms: dict) -> None:
@@ -133,6 +138,7 @@ def test_another_env_in_the_same_process_rebuilds_the_registry(fresh_registry, p
     [
         ({}, r"no 'algorithms:' mapping"),
         ({"bad-name": TREE}, r"'bad-name' must be a Python identifier"),
+        ({"promotion": TREE}, r"'promotion' is the promotion gate's namespace"),
     ],
 )
 def test_a_bad_algorithms_mapping_fails_when_the_context_is_made(

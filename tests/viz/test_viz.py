@@ -9,6 +9,7 @@ import pytest
 from kedro.pipeline import Pipeline
 
 from loan_default.pipeline_registry import DEFAULT_PIPELINES, register_pipelines
+from loan_default.pipelines.modelling.algorithms import PROMOTION_NAMESPACE
 from tests.project import make_project_copy, project_parameters
 from tests.viz.browser import (
     drawn_nodes,
@@ -76,7 +77,8 @@ def test_kedro_viz_draws_every_pipeline_and_algorithm(browser, site, tmp_path):
         everything = expected_drawing(registered("__default__"))
         assert algorithms <= everything
         assert settled_drawing(driver, everything) == everything
-        assert set(drawn_nodes(driver, "modularPipeline")) == algorithms
+        boxes = algorithms | {PROMOTION_NAMESPACE}
+        assert set(drawn_nodes(driver, "modularPipeline")) == boxes
 
         for name in DEFAULT_PIPELINES:
             select_pipeline(driver, name)

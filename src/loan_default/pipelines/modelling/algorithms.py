@@ -70,6 +70,10 @@ class AlgorithmConfigError(ProjectError, ValueError):
     """An algorithm block that cannot describe a working estimator."""
 
 
+PROMOTION_NAMESPACE = "promotion"
+"""The modelling pipeline's namespace for the promotion gate: no block may take it."""
+
+
 def algorithm_block_names(parameters: Mapping[str, Any]) -> list[str]:
     """The names of the algorithm blocks in a run's parameters, in written order."""
     blocks = parameters.get(ALGORITHMS_KEY)
@@ -84,6 +88,11 @@ def algorithm_block_names(parameters: Mapping[str, Any]) -> list[str]:
             raise AlgorithmConfigError(
                 f"params:{ALGORITHMS_KEY}: algorithm name {name!r} must be a Python "
                 "identifier (it becomes a pipeline namespace and a folder name)"
+            )
+        if name == PROMOTION_NAMESPACE:
+            raise AlgorithmConfigError(
+                f"params:{ALGORITHMS_KEY}: {name!r} is the promotion gate's namespace; "
+                "give the algorithm block another name"
             )
     return [str(name) for name in blocks]
 

@@ -7,7 +7,10 @@ from collections.abc import Iterable
 
 from kedro.pipeline import Node, Pipeline
 
-from loan_default.pipelines.modelling.algorithms import ALGORITHMS_KEY
+from loan_default.pipelines.modelling.algorithms import (
+    ALGORITHMS_KEY,
+    PROMOTION_NAMESPACE,
+)
 from loan_default.pipelines.modelling.nodes import (
     assemble_model,
     build_champion_model,
@@ -236,7 +239,7 @@ def promotion_pipeline() -> Pipeline:
     )
     return Pipeline(
         gate,
-        namespace="promotion",
+        namespace=PROMOTION_NAMESPACE,
         inputs=gate.inputs() - {"params:promotion", "params:registry"},
         outputs=gate.all_outputs(),
         parameters={"params:promotion", "params:registry"},
