@@ -111,6 +111,8 @@ def get_version(
     try:
         return _described(client.get_model_version(name, str(version)))
     except MlflowException as error:
+        if error.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
         raise RegistryError(
             f"the registry at {registry_location()} has no version {version} of the "
             f"model {name!r}: `kedro model list` shows the versions there are"
