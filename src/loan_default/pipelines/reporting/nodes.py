@@ -1,8 +1,10 @@
 """Reporting nodes: compare the algorithms and explain the champion.
 
 Modelling chooses the champion and builds it; these nodes only read its outputs,
-arrange and explain. Every metric comes from ``loan_default.metrics``; figures are
-built in ``plots.py``.
+arrange and explain. Every metric comes from ``loan_default.metrics`` and
+``loan_default.model_risk`` (intervals, paired tests, calibration tests, fairness),
+PSI from ``loan_default.monitoring``; figures are built in ``plots.py``, shared
+sentences in ``narrative.py``, the model document in ``document.py``.
 """
 
 from __future__ import annotations
