@@ -58,7 +58,11 @@ def batch(trained):
     """Some training applicants' features scored again, as scoring leaves them."""
     applications = trained.application_validated.head(400).drop(columns=TARGET)
     features, scores = score_batch(
-        trained.champion, applications, trained.previous_application_validated, 2
+        trained.champion,
+        applications,
+        trained.previous_application_validated,
+        2,
+        chunk_applications=None,
     )
     return features, scores
 

@@ -233,7 +233,7 @@ def test_scoring_training_rows_rebuilds_their_features_and_model_input(trained):
     history = lookup_history(
         valid, trained.previous_application_validated, pd.DataFrame()
     )
-    features, scores = score_batch(champion, valid, history, 4)
+    features, scores = score_batch(champion, valid, history, 4, None)
 
     expected = trained.applicant_features.set_index(APPLICATION_ID).loc[
         features[APPLICATION_ID]
@@ -268,12 +268,40 @@ def test_scoring_training_rows_rebuilds_their_features_and_model_input(trained):
         assert has_reason.equals(scores[f"REASON_{rank}_STATEMENT"].notna())
 
 
+def test_chunked_scoring_equals_scoring_the_batch_at_once(trained):
+    """Chunks of 7 applicants, with the history ordered so that each chunk's
+    applicants have earlier applications on both sides of every chunk boundary:
+    features, scores, reason codes and statements are the same, bit for bit."""
+    applicants = trained.application_validated.head(60).drop(columns=TARGET)
+    history = lookup_history(
+        applicants, trained.previous_application_validated, pd.DataFrame()
+    )
+    # Interleaved: an applicant's earlier applications are spread over the table.
+    history = history.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    assert history[APPLICATION_ID].value_counts().max() > 1
+
+    whole = score_batch(trained.champion, applicants, history, 4, None)
+    chunked = score_batch(trained.champion, applicants, history, 4, 7)
+
+    pd.testing.assert_frame_equal(chunked[0], whole[0])
+    pd.testing.assert_frame_equal(chunked[1], whole[1])
+    assert whole[1]["REASON_4_STATEMENT"].notna().any()
+    assert chunked[1][APPLICATION_ID].tolist() == applicants[APPLICATION_ID].tolist()
+
+
+@pytest.mark.parametrize("size", [0, -5, 2.5, "1000", True])
+def test_a_chunk_size_that_is_not_a_positive_integer_is_refused(trained, size):
+    applicants = trained.application_validated.head(5).drop(columns=TARGET)
+    with pytest.raises(ValueError, match="scoring.chunk_applications"):
+        score_batch(trained.champion, applicants, pd.DataFrame(), 2, size)
+
+
 def test_summary_counts_received_quarantined_and_scored_rows(raw_batch, trained):
     valid, quarantine = validate_batch(
         broken(raw_batch), FILE_SOURCE, "quarantine", VALIDATION
     )
     _, scores = score_batch(
-        trained.champion, valid, trained.previous_application_validated.head(0), 2
+        trained.champion, valid, trained.previous_application_validated.head(0), 2, 7
     )
     summary = summarise_scoring(FILE_SOURCE, quarantine, scores, "quarantine")
     assert summary["rows_received"] == len(raw_batch)

@@ -226,30 +226,64 @@ def lookup_history(
     return history.reset_index(drop=True)
 
 
+def _chunk_size(chunk_applications: int | None, n_applications: int) -> int:
+    if chunk_applications is None:
+        return max(n_applications, 1)
+    if (
+        isinstance(chunk_applications, bool)
+        or not isinstance(chunk_applications, int)
+        or chunk_applications < 1
+    ):
+        raise ValueError(
+            "parameters scoring.chunk_applications: expected a positive integer or "
+            f"null (one chunk), got {chunk_applications!r}"
+        )
+    return chunk_applications
+
+
 def score_batch(
     champion_model: ScoringModel,
     applications: pd.DataFrame,
     history: pd.DataFrame,
     reason_codes: int,
+    chunk_applications: int | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The applicant features and the scores of the batch, from one call of the
-    champion: SK_ID_CURR, PROBABILITY, DECISION, RISK_DECILE, MODEL_VERSION, the
-    names of up to ``reason_codes`` features that raised each applicant's risk the
-    most (REASON_1, ...) and their statements, saved in the model
-    (REASON_1_STATEMENT, ...)."""
-    scored = champion_model.score(applications, history, reason_codes=reason_codes)
-    scores = pd.concat(
-        [scored.scores, reason_columns(scored.reason_codes, reason_codes)], axis=1
-    )
+    """The applicant features and the scores of the batch, from the champion:
+    SK_ID_CURR, PROBABILITY, DECISION, RISK_DECILE, MODEL_VERSION, the names of up
+    to ``reason_codes`` features that raised each applicant's risk the most
+    (REASON_1, ...) and their statements, saved in the model (REASON_1_STATEMENT,
+    ...).
+
+    The champion scores ``chunk_applications`` applications at a time (null: all at
+    once), which bounds the memory of its intermediate matrices. Each applicant is
+    scored from its own row and its own history (the champion selects it by
+    SK_ID_CURR), so the result does not depend on the chunk size.
+    """
+    size = _chunk_size(chunk_applications, len(applications))
+    features, scores = [], []
+    for start in range(0, max(len(applications), 1), size):
+        scored = champion_model.score(
+            applications.iloc[start : start + size], history, reason_codes=reason_codes
+        )
+        features.append(columns_frame(scored.features))
+        scores.append(
+            pd.concat(
+                [scored.scores, reason_columns(scored.reason_codes, reason_codes)],
+                axis=1,
+            )
+        )
+    batch_scores = pd.concat(scores, ignore_index=True)
     logger.info(
-        "Scored %d applications with %s model %s: %d flagged at threshold %.4f",
+        "Scored %d applications in %d chunk(s) with %s model %s: %d flagged at "
+        "threshold %.4f",
+        len(batch_scores),
         len(scores),
         champion_model.algorithm,
         champion_model.model_version,
-        int(scores["DECISION"].sum()),
+        int(batch_scores["DECISION"].sum()),
         champion_model.threshold,
     )
-    return columns_frame(scored.features), scores
+    return pd.concat(features, ignore_index=True), batch_scores
 
 
 def summarise_scoring(

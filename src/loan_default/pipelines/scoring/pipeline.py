@@ -50,6 +50,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "batch_applications",
                     "batch_history",
                     "params:scoring.reason_codes",
+                    "params:scoring.chunk_applications",
                 ],
                 ["batch_features", "scores"],
                 name="score_batch",
