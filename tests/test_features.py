@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import joblib
@@ -665,3 +666,19 @@ def test_every_output_name_labels_its_own_data_whatever_the_input_order() -> Non
     assert output["SCORE"].tolist() == [0.1] * 10
     assert output["CITY=A"].tolist() == [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
     assert output["CITY=__missing__"].tolist() == [0] * 8 + [1, 1]
+
+
+# LightGBM's rule: no , : " [ ] { } in a feature name (XGBoost's: no [ ] <).
+LIGHTGBM_REFUSED = re.compile(r'[,:"\[\]{}]')
+
+
+def test_encoded_names_are_safe_for_every_model_library(champion) -> None:
+    """Levels holding the characters LightGBM or XGBoost refuse are encoded under
+    safe names, as are all the project's own features."""
+    levels = ["Spouse, partner", "a:b", 'say "x"', "[1]", "{k}", "<5"]
+    train = frame(TARGET=[0, 1] * 6, KIND=levels * 2)
+    names = FeatureTransformer(min_category_frequency=0.0).fit(train).feature_names_out_
+    assert "KIND=Spouse_ partner" in names
+    for name in [*names, *champion.feature_names]:
+        assert not LIGHTGBM_REFUSED.search(name), name
+        assert not re.search(r"[\[\]<]", name), name

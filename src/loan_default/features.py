@@ -48,8 +48,9 @@ MISSING_LEVEL = "__missing__"
 MISSING_INDICATOR_SUFFIX = "__missing"
 NOT_FEATURES = (APPLICATION_ID, TARGET)
 
-# Characters some model libraries refuse in feature names (XGBoost: [ ] <).
-_UNSAFE_NAME_CHARACTERS = re.compile(r"[\[\]<]")
+# Characters some model libraries refuse in feature names (XGBoost: [ ] <;
+# LightGBM, JSON's: , : " [ ] { }), replaced by _ in the encoded level names.
+_UNSAFE_NAME_CHARACTERS = re.compile(r'[\[\]<,:"{}]')
 
 
 # --- parameters and input checks --------------------------------------------------

@@ -8,6 +8,9 @@ running code, and a manifest of their SHA-256, written last.
     estimator.json     an XGBoost booster in XGBoost's own JSON format, or
     estimator.skops    a scikit-learn estimator in skops' format, loaded with an
                        explicit list of trusted types
+    estimator.lightgbm.txt, estimator.cbm
+                       the optional boosters (``boosters``): LightGBM's text
+                       model, CatBoost's own binary model format
 
 Loading refuses a folder with a file the manifest does not list, a file whose
 SHA-256 differs from the manifest's, a type outside the trusted list, or an
@@ -18,9 +21,11 @@ of one; ``ScoringModelDataset`` keeps one such folder per Kedro version.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -48,6 +53,11 @@ MANIFEST = "manifest.json"
 TRANSFORMER = "transformer.json"
 XGBOOST_ESTIMATOR = "estimator.json"
 SKLEARN_ESTIMATOR = "estimator.skops"
+LIGHTGBM_ESTIMATOR = "estimator.lightgbm.txt"
+CATBOOST_ESTIMATOR = "estimator.cbm"
+LIGHTGBM_KIND = "lightgbm.LGBMClassifier"
+CATBOOST_KIND = "catboost.CatBoostClassifier"
+BOOSTERS_MODULE = "loan_default.model.boosters"
 
 TRUSTED_SKOPS_TYPES = (
     # The types the project's scikit-learn algorithm blocks are made of, beyond those
@@ -106,6 +116,9 @@ def _save_estimator(estimator: Any, folder: Path) -> dict[str, Any]:
             "parameters": _xgboost_parameters(estimator),
             "calibration": calibration,
         }
+    booster = _save_booster(estimator, folder)
+    if booster is not None:
+        return {**booster, "calibration": calibration}
     skops.io.dump(estimator, folder / SKLEARN_ESTIMATOR)
     return {
         "kind": "skops",
@@ -113,6 +126,52 @@ def _save_estimator(estimator: Any, folder: Path) -> dict[str, Any]:
         "class": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
         "calibration": calibration,
     }
+
+
+def _save_booster(estimator: Any, folder: Path) -> dict[str, Any] | None:
+    """A LightGBM or CatBoost estimator in its library's own format; None for
+    others. Their classes exist only once the boosters module is imported."""
+    boosters = sys.modules.get(BOOSTERS_MODULE)
+    if boosters is None:
+        return None
+    if isinstance(estimator, boosters.LightGBMClassifier):
+        (folder / LIGHTGBM_ESTIMATOR).write_text(
+            estimator.model_to_string(), encoding="utf-8"
+        )
+        return {
+            "kind": LIGHTGBM_KIND,
+            "file": LIGHTGBM_ESTIMATOR,
+            "parameters": _xgboost_parameters(estimator),
+        }
+    if isinstance(estimator, boosters.CatBoostClassifier):
+        estimator.save_model(str(folder / CATBOOST_ESTIMATOR), format="cbm")
+        return {"kind": CATBOOST_KIND, "file": CATBOOST_ESTIMATOR}
+    return None
+
+
+def _load_booster(folder: Path, kind: str, path: Path, description: dict) -> Any:
+    """A LightGBM or CatBoost estimator from its library's format; refused when the
+    extra is not installed or the library cannot parse the file."""
+    try:
+        boosters = importlib.import_module(BOOSTERS_MODULE)
+    except ImportError as error:
+        raise _refuse(
+            folder,
+            f"its {kind} estimator needs the boosters extra "
+            f'(pip install "loan_default[boosters]"): {error}',
+        ) from None
+    try:
+        if kind == LIGHTGBM_KIND:
+            return boosters.LightGBMClassifier.from_model_string(
+                path.read_text(encoding="utf-8"), description.get("parameters", {})
+            )
+        estimator = boosters.CatBoostClassifier()
+        estimator.load_model(str(path), format="cbm")
+        return estimator
+    except Exception as error:  # each library raises its own parse error
+        raise _refuse(
+            folder, f"{path.name} is not a valid {kind} model ({error})"
+        ) from None
 
 
 def save_scoring_model(model: ScoringModel, folder: Path) -> None:
@@ -209,6 +268,8 @@ def _load_estimator(folder: Path, description: dict[str, Any]) -> Any:
         if refused:
             raise _refuse(folder, f"the estimator holds untrusted types {refused}")
         estimator = skops.io.load(path, trusted=untrusted)
+    elif kind in (LIGHTGBM_KIND, CATBOOST_KIND):
+        estimator = _load_booster(folder, kind, path, description)
     else:
         raise _refuse(folder, f"unknown estimator kind {kind!r}")
     calibration = description.get("calibration")
