@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from kedro.config import OmegaConfigLoader
 from scipy.special import logit
 
 lightgbm = pytest.importorskip(
@@ -36,14 +37,16 @@ from loan_default.model.calibration import (  # noqa: E402
     PriorCorrectedClassifier,
     unwrap_prior_correction,
 )
-from loan_default.pipelines.modelling.algorithms import build_estimator  # noqa: E402
+from loan_default.pipelines.modelling.algorithms import (  # noqa: E402
+    algorithm_block_names,
+    build_estimator,
+)
 from tests.conftest import _champion  # noqa: E402
 from tests.model.test_artifact import Planted  # noqa: E402
 
+CONF = Path(__file__).parents[2] / "conf"
 BLOCKS = yaml.safe_load(
-    (
-        Path(__file__).parents[2] / "conf" / "boosters" / "parameters_modelling.yml"
-    ).read_text(encoding="utf-8")
+    (CONF / "boosters" / "parameters_modelling.yml").read_text(encoding="utf-8")
 )["algorithms"]
 METHODS = {"lightgbm": LIGHTGBM_METHOD, "catboost": CATBOOST_METHOD}
 FILES = {"lightgbm": "estimator.lightgbm.txt", "catboost": "estimator.cbm"}
@@ -67,6 +70,16 @@ def booster_champion(request, raw_data):
 @pytest.fixture(scope="module")
 def applications(raw_data):
     return raw_data.application.drop(columns="TARGET").iloc[:200]
+
+
+def test_the_boosters_env_trains_the_two_boosters_and_base_stays_without():
+    def blocks(env: str) -> list[str]:
+        loader = OmegaConfigLoader(str(CONF), base_env="base", default_run_env=env)
+        return algorithm_block_names(loader["parameters"])
+
+    assert blocks("boosters") == ["lightgbm", "catboost"]
+    base = blocks("base")
+    assert "lightgbm" not in base and "catboost" not in base
 
 
 def test_the_env_blocks_build_the_libraries_classifiers():
