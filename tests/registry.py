@@ -16,6 +16,7 @@ from loan_default.model.registry import (
     Registration,
     apply_pending_aliases,
     list_versions,
+    registry_at,
 )
 from loan_default.model.scoring_model import ScoringModel
 
@@ -25,18 +26,14 @@ MODEL_NAME = "loan_default"
 @contextmanager
 def registry_database(folder: Path) -> Iterator[str]:
     """Point MLflow at ``folder/mlflow.db``; yield the experiment id."""
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{folder}/mlflow.db")
-    mlflow.set_registry_uri(f"sqlite:///{folder}/mlflow.db")
-    try:
-        yield mlflow.create_experiment(
-            MODEL_NAME, artifact_location=(folder / "mlartifacts").as_uri()
-        )
-    finally:
-        if mlflow.active_run() is not None:
-            mlflow.end_run()
-        mlflow.set_tracking_uri(previous)
-        mlflow.set_registry_uri(previous)
+    with registry_at(f"sqlite:///{folder}/mlflow.db"):
+        try:
+            yield mlflow.create_experiment(
+                MODEL_NAME, artifact_location=(folder / "mlartifacts").as_uri()
+            )
+        finally:
+            if mlflow.active_run() is not None:
+                mlflow.end_run()
 
 
 def register(

@@ -16,7 +16,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
 
-from loan_default.model.registry import apply_pending_aliases
+from loan_default.model.registry import apply_pending_aliases, registry_at
 from loan_default.pipelines import data_engineering, modelling, reporting
 from loan_default.synthetic import generate_loan_data
 from tests.pipelines.algorithms import SMALL_ALGORITHMS
@@ -127,14 +127,14 @@ def train_project(
     )
     # As kedro-mlflow sets it up for a run: the project's registry in a SQLite
     # database under the data folder, and an active MLflow run to log into.
-    mlflow.set_tracking_uri(f"sqlite:///{data_root}/mlflow.db")
-    experiment = mlflow.create_experiment(
-        "loan_default", artifact_location=(data_root / "mlartifacts").as_uri()
-    )
-    with mlflow.start_run(experiment_id=experiment) as run:
-        (runner or SequentialRunner()).run(pipeline, catalog)
-        # What the project's hooks do once a run's files are committed.
-        apply_pending_aliases(parameters["registry"]["model_name"], run.info.run_id)
+    with registry_at(f"sqlite:///{data_root}/mlflow.db"):
+        experiment = mlflow.create_experiment(
+            "loan_default", artifact_location=(data_root / "mlartifacts").as_uri()
+        )
+        with mlflow.start_run(experiment_id=experiment) as run:
+            (runner or SequentialRunner()).run(pipeline, catalog)
+            # What the project's hooks do once a run's files are committed.
+            apply_pending_aliases(parameters["registry"]["model_name"], run.info.run_id)
     return TrainedProject(catalog, data_root, parameters, algorithms)
 
 

@@ -14,14 +14,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import mlflow
-
 from loan_default.api.settings import (
     ApiSettings,
     ChampionNotFoundError,
     resolve_champion_file,
 )
-from loan_default.model.registry import RegistryError, resolve_model_uri
+from loan_default.model.registry import (
+    RegistryError,
+    registry_at,
+    resolve_model_uri,
+)
 
 EXIT_NO_CHAMPION = 2
 EXIT_BAD_SETTINGS = 3
@@ -113,9 +115,8 @@ def _pinned(settings: ApiSettings) -> ApiSettings:
     if settings.model_path is not None:
         folder = resolve_champion_file(settings.model_path).resolve()
         return settings.model_copy(update={"model_path": folder})
-    mlflow.set_tracking_uri(settings.registry_uri)
-    mlflow.set_registry_uri(settings.registry_uri)
-    resolve_model_uri(settings.model_uri)
+    with registry_at(settings.registry_uri):
+        resolve_model_uri(settings.model_uri)
     return settings
 
 

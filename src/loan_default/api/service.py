@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import mlflow
-
 from loan_default.api.schemas import REQUEST_COLUMNS
 from loan_default.api.settings import ApiSettings, resolve_champion_file
 from loan_default.model.artifact import load_scoring_model
-from loan_default.model.registry import load_version, resolve_model_uri
+from loan_default.model.registry import load_version, registry_at, resolve_model_uri
 from loan_default.model.scoring_model import (
     DECISION,
     PROBABILITY,
@@ -114,6 +112,5 @@ def load_champion(settings: ApiSettings) -> ScoringModel:
     when given (see ``resolve_champion_file``), else the registered ``model_uri``."""
     if settings.model_path is not None:
         return load_scoring_model(resolve_champion_file(settings.model_path))
-    mlflow.set_tracking_uri(settings.registry_uri)
-    mlflow.set_registry_uri(settings.registry_uri)
-    return load_version(resolve_model_uri(settings.model_uri))
+    with registry_at(settings.registry_uri):
+        return load_version(resolve_model_uri(settings.model_uri))

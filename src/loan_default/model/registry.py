@@ -24,6 +24,8 @@ import dataclasses
 import logging
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +93,20 @@ def registry_location() -> str:
     return mlflow.get_registry_uri()
 
 
+@contextmanager
+def registry_at(uri: str) -> Iterator[None]:
+    """Point MLflow's tracking and registry at ``uri`` for the block, then back:
+    MLflow keeps them process-wide, and a caller's own settings must survive."""
+    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(previous[0])
+        mlflow.set_registry_uri(previous[1])
+
+
 def version_with_alias(
     name: str, alias: str, client: MlflowClient | None = None
 ) -> RegisteredVersion | None:
@@ -145,7 +161,15 @@ def load_version(
 ) -> ScoringModel:
     """The ``ScoringModel`` of a registered version, its files verified, with the
     registered name, version and aliases in its metadata."""
-    local = Path(mlflow.artifacts.download_artifacts(version.uri))
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(version.uri))
+    except MlflowException as error:
+        raise RegistryError(
+            f"{version.uri} cannot be read from the registry at "
+            f"{registry_location()} ({error.message}): its files are missing or "
+            "unreachable; give the alias to a version that loads with `kedro model "
+            "promote <version>`"
+        ) from error
     flavor = Model.load(local / "MLmodel").flavors.get("python_function", {})
     if flavor.get("loader_module") != FLAVOR_MODULE or "data" not in flavor:
         raise RegistryError(

@@ -38,7 +38,8 @@ class TrainedProject:
             for key, value in self.parameters[block].items():
                 parameters[f"params:{block}.{key}"] = value
         return {
-            "champion_model": self.champion,
+            # The registry's champion, as production reads it.
+            "production_model": self.champion,
             "previous_application_validated": self.previous_application_validated,
             "applicant_features": self.applicant_features,
             "application_test": self.application_test,
