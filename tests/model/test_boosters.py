@@ -165,6 +165,9 @@ def test_saved_in_the_library_format_and_scored_bit_for_bit(
         got.scores["PROBABILITY"], expected.scores["PROBABILITY"]
     )
     assert got.reason_codes == expected.reason_codes
+    np.testing.assert_array_equal(
+        loaded.estimator.feature_importances_, model.estimator.feature_importances_
+    )
     with pytest.raises(Exception):  # noqa: B017 (any failure: not a pickle)
         pickle.loads((tmp_path / "model" / FILES[algorithm]).read_bytes())
 

@@ -176,6 +176,14 @@ class CatBoostClassifier(catboost.CatBoostClassifier):
     def predict_proba(self, X: Any, **kwargs) -> np.ndarray:
         return super().predict_proba(_matrix(X), **kwargs)
 
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        # CatBoost's own property reads None once a model is loaded from its file.
+        return np.asarray(
+            self.get_feature_importance(type="PredictionValuesChange"),
+            dtype="float64",
+        )
+
     contribution_method = CATBOOST_METHOD
 
     def contributions(self, features: Any) -> np.ndarray:
