@@ -168,6 +168,8 @@ def test_saved_in_the_library_format_and_scored_bit_for_bit(
     np.testing.assert_array_equal(
         loaded.estimator.feature_importances_, model.estimator.feature_importances_
     )
+    core = unwrap_prior_correction(loaded.estimator)
+    assert core.importance_method.startswith(("LightGBM", "CatBoost"))
     with pytest.raises(Exception):  # noqa: B017 (any failure: not a pickle)
         pickle.loads((tmp_path / "model" / FILES[algorithm]).read_bytes())
 

@@ -121,6 +121,11 @@ class LightGBMClassifier(lightgbm.LGBMClassifier):
         positive = self.booster_.predict(_matrix(X), **kwargs)
         return np.column_stack([1.0 - positive, positive])
 
+    @property
+    def importance_method(self) -> str:
+        """What reporting's importance table ranks by (the estimator's own)."""
+        return f"LightGBM {self.importance_type} importance"
+
     contribution_method = LIGHTGBM_METHOD
 
     def contributions(self, features: Any) -> np.ndarray:
@@ -184,6 +189,7 @@ class CatBoostClassifier(catboost.CatBoostClassifier):
             dtype="float64",
         )
 
+    importance_method = "CatBoost PredictionValuesChange"
     contribution_method = CATBOOST_METHOD
 
     def contributions(self, features: Any) -> np.ndarray:
