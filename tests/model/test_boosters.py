@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import pickle
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,7 @@ from loan_default.pipelines.modelling.algorithms import (  # noqa: E402
 )
 from tests.conftest import _champion  # noqa: E402
 from tests.model.test_artifact import Planted  # noqa: E402
+from tests.project import kedro_run, make_project_copy  # noqa: E402
 
 CONF = Path(__file__).parents[2] / "conf"
 BLOCKS = yaml.safe_load(
@@ -220,3 +222,28 @@ def test_lightgbm_accepts_every_encoded_feature_name(champion):
     target = (matrix[:, 0] > 0).astype(int)
     model = lightgbm.LGBMClassifier(n_estimators=2, verbose=-1).fit(frame, target)
     assert len(model.booster_.feature_name()) == len(names)
+
+
+@pytest.mark.slow
+def test_kedro_run_env_boosters_trains_and_saves_both(tmp_path):
+    project = make_project_copy(tmp_path)
+    shutil.copytree(CONF / "boosters", project / "conf" / "boosters")
+
+    result = kedro_run(
+        project,
+        "--env",
+        "boosters",
+        "--pipelines",
+        "data_engineering,modelling",
+        "--params",
+        "synthetic_n_applications=3000",
+    )
+
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    for algorithm, file in FILES.items():
+        summary = json.loads(
+            (project / "data/06_models" / algorithm / "fit_summary.json").read_text()
+        )
+        assert summary["early_stopping"]["n_trees_used"] >= 1
+        saved = list((project / "data/06_models" / algorithm).rglob(file))
+        assert saved, f"no {file} saved for {algorithm}"
