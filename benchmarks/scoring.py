@@ -12,6 +12,15 @@ Targets on 2 cores: scoring < 10 s, monitoring < 30 s.
 
     python benchmarks/scoring.py [--training-rows 307511] [--batch-rows 48744]
                                  [--repeats 3]
+
+With ``--memory``, the scoring pipeline runs once per chunk size of
+``--chunk-applications`` (``none``: the batch at once), each in a fresh Python
+process that loads the saved champion, and the script prints its wall time and
+peak resident memory (the kernel's VmHWM of that process: the batch file read,
+validated, scored and written). Target at 1,000,000 applications: < 2 GB.
+
+    python benchmarks/scoring.py --memory --training-rows 20000 \
+        --batch-rows 1000000 --chunk-applications none 50000
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ import copy
 import logging
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -28,6 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import mlflow
 import pandas as pd
 from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog, MemoryDataset
@@ -132,7 +144,12 @@ def run_pipeline(
     root: Path, config: dict, pipeline: Pipeline, parameters: dict, champion: Any
 ) -> DataCatalog:
     catalog = project_catalog(
-        root, config, pipeline, parameters, champion_model=champion
+        root,
+        config,
+        pipeline,
+        parameters,
+        champion_model=champion,
+        production_model=champion,
     )
     SequentialRunner().run(pipeline, catalog)
     return catalog
@@ -161,6 +178,65 @@ def describe(name: str, timings: tuple, target: float) -> str:
     )
 
 
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory (VmHWM), from /proc (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status: Linux is needed for --memory")
+
+
+def chunk_setting(value: str) -> int | None:
+    return None if value == "none" else int(value)
+
+
+def score_once(root: Path, training_rows: int, chunk_applications: int | None) -> None:
+    """One scoring run on the batch delivered under ``root``, with the champion
+    saved there; prints the wall seconds and the peak RSS of this process."""
+    parameters, config = project_configuration(training_rows)
+    parameters["scoring"]["chunk_applications"] = chunk_applications
+    pipeline = scoring.create_pipeline()
+    champion = DataCatalog.from_config(
+        {
+            "champion_model": {
+                **config["champion_model"],
+                "filepath": str(root / config["champion_model"]["filepath"]),
+            }
+        }
+    ).load("champion_model")
+    started = time.perf_counter()
+    catalog = run_pipeline(root, config, pipeline, parameters, champion)
+    seconds = time.perf_counter() - started
+    rows = catalog.load("scoring_summary")["rows_scored"]
+    print(f"{rows} {seconds:.2f} {peak_rss_bytes()}")
+
+
+def measure_memory(root: Path, arguments: argparse.Namespace) -> None:
+    """Each chunk size in its own process, so that each peak is its own."""
+    for setting in arguments.chunk_applications:
+        worker = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--score-once",
+                str(root),
+                "--training-rows",
+                str(arguments.training_rows),
+                "--chunk-applications",
+                setting,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        rows, seconds, peak = worker.stdout.split()[-3:]
+        print(
+            f"  chunk_applications {setting}: {int(rows):,} applications scored in "
+            f"{float(seconds):.1f} s, peak RSS {int(peak) / 2**30:.2f} GiB "
+            "(target < 2 GB)"
+        )
+
+
 def load_average() -> str:
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -170,12 +246,22 @@ def main() -> None:
     parser.add_argument("--training-rows", type=int, default=307_511)
     parser.add_argument("--batch-rows", type=int, default=48_744)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--memory", action="store_true")
+    parser.add_argument("--chunk-applications", nargs="+", default=["none", "50000"])
+    parser.add_argument("--score-once", type=Path, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     # Per-node log lines would be written to the terminal inside the timings.
     for name in ("kedro", "loan_default"):
         logging.getLogger(name).setLevel(logging.WARNING)
     # Kedro's config loader calls a deprecated OmegaConf function: not ours to fix.
     warnings.filterwarnings("ignore", "register_new_resolver", UserWarning)
+    if arguments.score_once:
+        score_once(
+            arguments.score_once,
+            arguments.training_rows,
+            chunk_setting(arguments.chunk_applications[0]),
+        )
+        return
     print(f"{os.cpu_count()} cores; load average {load_average()} (1, 5, 15 min)")
     parameters, config = project_configuration(arguments.training_rows)
     scoring_pipeline, monitoring_pipeline = (
@@ -184,9 +270,21 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as name:
         root = Path(name)
+        # The modelling pipeline registers its champion: in this folder's registry.
+        os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlflow.db'}"
         print(f"training on {arguments.training_rows:,} synthetic applications...")
         champion = train(root, config, parameters)
+        started = time.perf_counter()
         deliver_batch(root, config, arguments.batch_rows)
+        print(
+            f"  batch of {arguments.batch_rows:,} applications delivered in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        if arguments.memory:
+            measure_memory(root, arguments)
+            mlflow.end_run()  # the training's run, while its registry still exists
+            print(f"load average at the end {load_average()}")
+            return
 
         # Each run reads the latest versions the previous pipeline wrote.
         scored = timed(
