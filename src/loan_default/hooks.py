@@ -12,6 +12,7 @@ from typing import Any
 import mlflow
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
+from kedro_mlflow.framework.hooks import MlflowHook
 
 from loan_default import faults
 from loan_default.errors import ProjectError
@@ -226,3 +227,41 @@ class TrackingHooks:
         for _, dataset in catalog.items():
             if isinstance(dataset, MlflowModelRegistrationDataset):
                 apply_pending_aliases(dataset.model_name, run.info.run_id)
+
+
+def _parameter_inputs(inputs: Mapping[str, Any]) -> set[str]:
+    return {name for name in inputs if name.startswith("params:") or name == "parameters"}
+
+
+class OnceMlflowHook(MlflowHook):
+    """kedro-mlflow's hook, logging each parameter once per run.
+
+    Its ``before_node_run`` reopens the MLflow run and logs every parameter the
+    node reads, for each node: the same blocks again for every namespace, and a
+    database round trip per call. Here a node with no parameter new to the run
+    leaves the run as it is, so each parameter is logged once.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._logged: set[str] = set()
+
+    @hook_impl
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any
+    ) -> None:
+        self._logged = set()
+        super().before_pipeline_run(run_params, pipeline, catalog)
+
+    @hook_impl
+    def before_node_run(
+        self, node: Any, catalog: Any, inputs: dict[str, Any], is_async: bool
+    ) -> None:
+        active = mlflow.active_run()
+        in_run = active is not None and active.info.run_id == self.run_id
+        new = _parameter_inputs(inputs) - self._logged
+        if in_run and not new:
+            return
+        self._logged |= new
+        fresh = {name: value for name, value in inputs.items() if name in new}
+        super().before_node_run(node, catalog, fresh, is_async)

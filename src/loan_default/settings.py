@@ -1,9 +1,7 @@
 """Project settings. See https://docs.kedro.org/en/stable/configure/configuration_basics/"""
 
-from kedro_mlflow.framework.hooks import MlflowHook
-
 from loan_default.context import ProjectContext
-from loan_default.hooks import ProjectHooks, TrackingHooks
+from loan_default.hooks import OnceMlflowHook, ProjectHooks, TrackingHooks
 
 RUN_LOCK_TIMEOUT_SECONDS = 0.0
 """How long a ``kedro run`` waits for another run of the project to finish before it
@@ -18,7 +16,7 @@ CONFIG_LOADER_ARGS = {
 # run's files, TrackingHooks logs them and moves the registry's aliases, then
 # kedro-mlflow closes the MLflow run. Its hook is registered here, in that order,
 # rather than by its plugin entry point.
-_MLFLOW_HOOK = MlflowHook()
+_MLFLOW_HOOK = OnceMlflowHook()
 _PROJECT_HOOKS = ProjectHooks(run_lock_timeout=RUN_LOCK_TIMEOUT_SECONDS)
 HOOKS = (
     _MLFLOW_HOOK,
