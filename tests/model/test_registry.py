@@ -3,6 +3,7 @@ verified loading and the refusal of altered or planted files."""
 
 from __future__ import annotations
 
+import os
 import pickle
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from loan_default.model.registry import (
     list_versions,
     load_alias,
     move_alias,
+    registry_at,
     rollback,
     version_with_alias,
 )
@@ -183,3 +185,15 @@ def test_registration_needs_an_active_run(registry, champion, example):
     assert isinstance(refused.value.__cause__, RegistryError)
     with pytest.raises(DatasetError, match="write-only"):
         dataset.load()
+
+
+def test_registry_at_restores_the_uris_and_their_variables(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    with registry_at(f"sqlite:///{tmp_path}/inner.db"):
+        assert mlflow.get_registry_uri() == f"sqlite:///{tmp_path}/inner.db"
+    assert (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == before
+    # Child processes (a `kedro run`) must not inherit the inner database.
+    assert "MLFLOW_REGISTRY_URI" not in os.environ
+    assert "MLFLOW_TRACKING_URI" not in os.environ

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -55,6 +56,7 @@ MODEL_ARTIFACT_NAME = "champion_model"
 PENDING_ALIAS_TAG = "pending_alias"
 PREVIOUS_CHAMPION_TAG = "previous_champion"
 FLAVOR_MODULE = "loan_default.model.mlflow_flavor"
+_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 _MODEL_URI = re.compile(
     r"models:/(?P<name>[\w.-]+)(?:@(?P<alias>[\w-]+)|/(?P<version>[0-9]+))"
 )
@@ -98,6 +100,9 @@ def registry_at(uri: str) -> Iterator[None]:
     """Point MLflow's tracking and registry at ``uri`` for the block, then back:
     MLflow keeps them process-wide, and a caller's own settings must survive."""
     previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    # MLflow also exports them as environment variables, which child processes
+    # (a `kedro run`) would inherit.
+    variables = {name: os.environ.get(name) for name in _URI_VARIABLES}
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     try:
@@ -105,6 +110,11 @@ def registry_at(uri: str) -> Iterator[None]:
     finally:
         mlflow.set_tracking_uri(previous[0])
         mlflow.set_registry_uri(previous[1])
+        for name, value in variables.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def version_with_alias(
