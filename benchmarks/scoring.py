@@ -17,7 +17,8 @@ With ``--memory``, the scoring pipeline runs once per chunk size of
 ``--chunk-applications`` (``none``: the batch at once), each in a fresh Python
 process that loads the saved champion, and the script prints its wall time and
 peak resident memory (the kernel's VmHWM of that process: the batch file read,
-validated, scored and written). Target at 1,000,000 applications: < 2 GB.
+validated, scored and written), with the resident and peak memory after each node
+to show where the peak is reached. Target at 1,000,000 applications: < 2 GB.
 
     python benchmarks/scoring.py --memory --training-rows 20000 \
         --batch-rows 1000000 --chunk-applications none 50000
@@ -42,6 +43,8 @@ from typing import Any
 import mlflow
 import pandas as pd
 from kedro.config import OmegaConfigLoader
+from kedro.framework.hooks import hook_impl
+from kedro.framework.hooks.manager import _create_hook_manager
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.io.core import generate_timestamp
 from kedro.pipeline import Pipeline
@@ -140,8 +143,22 @@ def deliver_batch(root: Path, config: dict, rows: int) -> None:
     )
 
 
+class NodeMemory:
+    """Resident and peak memory after each node, to see where a peak is reached."""
+
+    @hook_impl
+    def after_node_run(self, node: Any) -> None:
+        print(f"    after {node.name}: {memory_status()}", flush=True)
+
+
 def run_pipeline(
-    root: Path, config: dict, pipeline: Pipeline, parameters: dict, champion: Any
+    root: Path,
+    config: dict,
+    pipeline: Pipeline,
+    parameters: dict,
+    champion: Any,
+    *,
+    hooks: tuple = (),
 ) -> DataCatalog:
     catalog = project_catalog(
         root,
@@ -151,7 +168,10 @@ def run_pipeline(
         champion_model=champion,
         production_model=champion,
     )
-    SequentialRunner().run(pipeline, catalog)
+    hook_manager = _create_hook_manager()
+    for hook in hooks:
+        hook_manager.register(hook)
+    SequentialRunner().run(pipeline, catalog, hook_manager=hook_manager)
     return catalog
 
 
@@ -178,12 +198,23 @@ def describe(name: str, timings: tuple, target: float) -> str:
     )
 
 
-def peak_rss_bytes() -> int:
-    """This process's peak resident memory (VmHWM), from /proc (Linux)."""
+def _status_bytes(key: str) -> int:
+    """A memory figure of this process (VmRSS, VmHWM: peak), from /proc (Linux)."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{key}:"):
             return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmHWM in /proc/self/status: Linux is needed for --memory")
+    raise RuntimeError(f"no {key} in /proc/self/status: Linux is needed for --memory")
+
+
+def peak_rss_bytes() -> int:
+    return _status_bytes("VmHWM")
+
+
+def memory_status() -> str:
+    return (
+        f"RSS {_status_bytes('VmRSS') / 2**30:.2f} GiB, "
+        f"peak {_status_bytes('VmHWM') / 2**30:.2f} GiB"
+    )
 
 
 def chunk_setting(value: str) -> int | None:
@@ -205,7 +236,9 @@ def score_once(root: Path, training_rows: int, chunk_applications: int | None) -
         }
     ).load("champion_model")
     started = time.perf_counter()
-    catalog = run_pipeline(root, config, pipeline, parameters, champion)
+    catalog = run_pipeline(
+        root, config, pipeline, parameters, champion, hooks=(NodeMemory(),)
+    )
     seconds = time.perf_counter() - started
     rows = catalog.load("scoring_summary")["rows_scored"]
     print(f"{rows} {seconds:.2f} {peak_rss_bytes()}")
@@ -229,12 +262,14 @@ def measure_memory(root: Path, arguments: argparse.Namespace) -> None:
             capture_output=True,
             text=True,
         )
-        rows, seconds, peak = worker.stdout.split()[-3:]
+        *per_node, last = worker.stdout.strip().splitlines()
+        rows, seconds, peak = last.split()
         print(
             f"  chunk_applications {setting}: {int(rows):,} applications scored in "
             f"{float(seconds):.1f} s, peak RSS {int(peak) / 2**30:.2f} GiB "
             "(target < 2 GB)"
         )
+        print("\n".join(line for line in per_node if line.startswith("    after")))
 
 
 def load_average() -> str:
