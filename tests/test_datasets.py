@@ -141,3 +141,21 @@ def test_a_huge_cell_is_refused_fast_with_a_short_message(tmp_path):
 def test_an_overlong_header_line_is_refused(tmp_path):
     path = write_application(tmp_path, "A" * (MAX_LINE_BYTES + 1) + "\n1\n")
     refused(path, "line 1 is longer than")
+
+
+def test_history_dataset_is_empty_before_the_first_version(tmp_path):
+    import pandas as pd  # noqa: PLC0415
+
+    from loan_default.datasets import HistoryDataset  # noqa: PLC0415
+
+    history = HistoryDataset(
+        path=str(tmp_path / "history.parquet"),
+        dataset="pandas.ParquetDataset",
+        filename_suffix=".parquet",
+    )
+    assert history.exists() and history.load() == {}
+    version = tmp_path / "history.parquet" / "2030-01-01T00.00.00.000Z"
+    version.mkdir(parents=True)
+    pd.DataFrame({"value": [1.0]}).to_parquet(version / "history.parquet")
+    (name,) = history.load()
+    assert name.startswith("2030-01-01T00.00.00.000Z")

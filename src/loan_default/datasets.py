@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
+from kedro_datasets.partitions import PartitionedDataset
 
 from loan_default.schema import APPLICATION, PREVIOUS_APPLICATION, TableSchema
 from loan_default.validation import shorten
@@ -281,3 +282,17 @@ class RawLoanDataDataset(AbstractDataset[dict[str, Any], dict[str, Any]]):
             "true_default_probability": data.true_default_probability,
             "source": source,
         }
+
+
+class HistoryDataset(PartitionedDataset):
+    """Every version written so far of a versioned dataset, as partitions; none
+    (an empty mapping) before the first, where ``PartitionedDataset`` refuses."""
+
+    def load(self) -> dict[str, Any]:
+        self._invalidate_caches()
+        if not self._list_partitions():
+            return {}
+        return PartitionedDataset.load.__wrapped__(self)
+
+    def _exists(self) -> bool:
+        return True

@@ -56,7 +56,6 @@ MODEL_ARTIFACT_NAME = "champion_model"
 PENDING_ALIAS_TAG = "pending_alias"
 PREVIOUS_CHAMPION_TAG = "previous_champion"
 FLAVOR_MODULE = "loan_default.model.mlflow_flavor"
-_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 _MODEL_URI = re.compile(
     r"models:/(?P<name>[\w.-]+)(?:@(?P<alias>[\w-]+)|/(?P<version>[0-9]+))"
 )
@@ -97,24 +96,26 @@ def registry_location() -> str:
 
 @contextmanager
 def registry_at(uri: str) -> Iterator[None]:
-    """Point MLflow's tracking and registry at ``uri`` for the block, then back:
-    MLflow keeps them process-wide, and a caller's own settings must survive."""
-    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
-    # MLflow also exports them as environment variables, which child processes
-    # (a `kedro run`) would inherit.
-    variables = {name: os.environ.get(name) for name in _URI_VARIABLES}
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+    """Point MLflow's tracking and registry at ``uri`` for the block, then back to
+    exactly what was set before (nothing, if nothing was): MLflow keeps them
+    process-wide, mirrored in environment variables that child processes (a
+    ``kedro run``) inherit."""
+    setters = {
+        "MLFLOW_TRACKING_URI": mlflow.set_tracking_uri,
+        "MLFLOW_REGISTRY_URI": mlflow.set_registry_uri,
+    }
+    # What was set explicitly is in the variables; reading the URIs instead
+    # would pin MLflow's default, resolved against the current folder.
+    previous = {name: os.environ.get(name) for name in setters}
+    for setter in setters.values():
+        setter(uri)
     try:
         yield
     finally:
-        mlflow.set_tracking_uri(previous[0])
-        mlflow.set_registry_uri(previous[1])
-        for name, value in variables.items():
-            if value is None:
+        for name, setter in setters.items():
+            setter(previous[name])
+            if previous[name] is None:
                 os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def version_with_alias(

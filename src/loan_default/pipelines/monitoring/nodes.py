@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+from kedro.io.core import generate_timestamp
 
 from loan_default.features import columns_frame
 from loan_default.metrics import EVALUATION_COLUMNS
@@ -514,6 +515,10 @@ def collect_trends(
         partition.split("/", 1)[0]: load()[this_run.columns]
         for partition, load in history.items()
     }
+    if not any(frame.equals(this_run) for frame in runs.values()):
+        # A `kedro run` stages its outputs until it commits: the version just
+        # written is not among the history's yet. It is the newest.
+        runs[generate_timestamp()] = this_run
     return trends(runs, int(report["history_batches"]))
 
 
