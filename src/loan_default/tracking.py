@@ -47,25 +47,22 @@ def tracking_enabled() -> bool:
     )
 
 
+def _git(project_path: Path, *arguments: str) -> str:
+    return subprocess.run(
+        ["git", *arguments],
+        cwd=project_path,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    ).stdout.strip()
+
+
 def git_commit(project_path: Path) -> str | None:
     """The project's git commit, with ``-dirty`` when files differ from it."""
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=project_path,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=project_path,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        head = _git(project_path, "rev-parse", "HEAD")
+        status = _git(project_path, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return None  # not a git checkout (a packaged project, a container)
     return f"{head}-dirty" if status else head
