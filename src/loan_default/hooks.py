@@ -230,7 +230,9 @@ class TrackingHooks:
 
 
 def _parameter_inputs(inputs: Mapping[str, Any]) -> set[str]:
-    return {name for name in inputs if name.startswith("params:") or name == "parameters"}
+    return {
+        name for name in inputs if name.startswith("params:") or name == "parameters"
+    }
 
 
 class OnceMlflowHook(MlflowHook):
