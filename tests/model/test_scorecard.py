@@ -20,7 +20,11 @@ from loan_default.model.artifact import (
     load_scoring_model,
     save_scoring_model,
 )
-from loan_default.model.scorecard import POINTS_TABLE_COLUMNS, WoEScorecard
+from loan_default.model.scorecard import (
+    POINTS_TABLE_COLUMNS,
+    WoEScorecard,
+    decile_information_value,
+)
 
 SETTINGS = {"max_n_prebins": 6, "min_prebin_size": 0.05, "min_iv": 0.02}
 
@@ -97,6 +101,41 @@ def test_the_strongest_characteristics_are_kept_first(data):
     features, labels = data
     one = WoEScorecard(**SETTINGS, max_n_characteristics=1).fit(features, labels)
     assert one.characteristics_ in (["score"], ["score_copy"])
+
+
+def test_decile_information_value_ranks_signal_above_noise(data):
+    features, labels = data
+    defaulted = labels == 1
+    value = {
+        name: decile_information_value(features[name].to_numpy(), defaulted)
+        for name in features
+    }
+    assert value["score"] == pytest.approx(value["score_copy"])
+    assert value["score"] > value["flag"] > value["noise"] > 0
+
+
+def test_missing_values_are_a_bin_of_their_own_in_the_screen():
+    # Only missingness carries risk here: the screen must see it.
+    defaulted = np.array([True] * 50 + [False] * 450)
+    values = np.ones(500)
+    values[:40] = np.nan
+    assert decile_information_value(values, defaulted) > 1.0
+    assert decile_information_value(np.ones(500), defaulted) == pytest.approx(0.0)
+
+
+def test_only_the_candidates_of_highest_decile_information_are_binned(data):
+    features, labels = data
+    screened = WoEScorecard(**SETTINGS, max_n_candidates=2).fit(features, labels)
+    # score and score_copy are the two strongest; the duplicate is then left out.
+    assert screened.characteristics_ in (["score"], ["score_copy"])
+    unscreened = WoEScorecard(**SETTINGS, max_n_candidates=None).fit(features, labels)
+    assert set(unscreened.characteristics_) > set(screened.characteristics_)
+
+
+def test_no_candidates_is_refused(data):
+    features, labels = data
+    with pytest.raises(ValueError, match="max_n_candidates must be at least 1"):
+        WoEScorecard(**SETTINGS, max_n_candidates=0).fit(features, labels)
 
 
 def test_scores_and_probabilities_are_optbinnings(fitted, data):
