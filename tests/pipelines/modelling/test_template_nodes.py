@@ -4,6 +4,8 @@ resolved at assembly."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,7 @@ from loan_default.pipelines.modelling.algorithms import (
     core_estimator,
 )
 from loan_default.pipelines.modelling.nodes import (
+    _single_threaded,
     assemble_model,
     fit_model,
     tabulate_points,
@@ -76,6 +79,27 @@ def test_monotone_constraints_hold_in_the_fitted_booster(model_inputs, algorithm
             ]
         )
         assert (np.diff(curves, axis=1) <= 1e-12).all()
+
+
+def test_a_monotone_booster_on_two_threads_is_assembled_as_fitted(
+    model_inputs, algorithms
+):
+    # Resetting a fitted booster's threads rewrote its constraints in a form the
+    # booster could no longer serialise (copy, save).
+    block = {**algorithms["xgboost"], "monotone_constraints": {"FEATURE_0": -1}}
+    block["hyperparameters"] = {**block["hyperparameters"], "n_jobs": 2}
+    model, _ = fit_model(
+        model_inputs["train"],
+        model_inputs["validation"],
+        block,
+        MODELLING_OPTIONS,
+        "xgboost_monotone",
+    )
+    assembled = _single_threaded(model)
+    rows = model_inputs["test"].drop(columns=["SK_ID_CURR", TARGET])
+    copied = copy.deepcopy(assembled)
+    np.testing.assert_array_equal(copied.predict_proba(rows), model.predict_proba(rows))
+    assert core_estimator(copied).get_booster().save_raw("ubj")
 
 
 def test_a_constraint_on_no_training_column_names_the_block(model_inputs, algorithms):

@@ -43,6 +43,7 @@ from loan_default.model.scoring_model import (
     RISK_DECILE,
     ScoringModel,
 )
+from loan_default.model.xgboost_adapter import xgboost_booster
 from loan_default.model_risk.intervals import headline_intervals
 from loan_default.pipelines.modelling.algorithms import (
     MONOTONE_PARAMETER,
@@ -293,9 +294,15 @@ def _single_threaded(model: Any) -> Any:
 
     A multi-threaded random forest adds up its trees' votes in whatever order the
     threads finish, which changes the last bits of the probabilities between runs.
+    XGBoost adds each row's trees in order whatever its threads, and resetting a
+    fitted booster's parameters would rewrite its monotone constraints in a form it
+    cannot serialise: it is kept as it is.
     """
     core = core_estimator(model)
-    if core.get_params().get("n_jobs") in (None, 1):
+    if (
+        core.get_params().get("n_jobs") in (None, 1)
+        or xgboost_booster(core) is not None
+    ):
         return model
     single = copy.deepcopy(model)
     core_estimator(single).set_params(n_jobs=1)
