@@ -22,6 +22,15 @@ to show where the peak is reached. Target at 1,000,000 applications: < 2 GB.
 
     python benchmarks/scoring.py --memory --training-rows 20000 \
         --batch-rows 1000000 --chunk-applications none 50000
+
+With ``--deliver-to PROJECT``, it only delivers a batch of ``--batch-rows``
+applications to a trained project (its ``data/01_raw/new_applications.csv``, the
+applicants' history added to its in-house table), for a real ``kedro run`` to be
+measured there, whole process included:
+
+    kedro run --params synthetic_n_applications=20000
+    python benchmarks/scoring.py --deliver-to . --batch-rows 1000000
+    /usr/bin/time -v kedro run --pipelines scoring   # "Maximum resident set size"
 """
 
 from __future__ import annotations
@@ -144,11 +153,18 @@ def deliver_batch(root: Path, config: dict, rows: int) -> None:
 
 
 class NodeMemory:
-    """Resident and peak memory after each node, to see where a peak is reached."""
+    """Resident and peak memory after each node, and after each chunk the
+    generator node yields (its outputs are saved after the node "ran"), to see
+    where a peak is reached."""
 
     @hook_impl
     def after_node_run(self, node: Any) -> None:
         print(f"    after {node.name}: {memory_status()}", flush=True)
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str) -> None:
+        if dataset_name == "scoring_chunks":
+            print(f"    after a chunk's outputs: {memory_status()}", flush=True)
 
 
 def run_pipeline(
@@ -284,12 +300,22 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--chunk-applications", nargs="+", default=["none", "50000"])
     parser.add_argument("--score-once", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--deliver-to", type=Path, help="a trained project's folder")
     arguments = parser.parse_args()
     # Per-node log lines would be written to the terminal inside the timings.
     for name in ("kedro", "loan_default"):
         logging.getLogger(name).setLevel(logging.WARNING)
     # Kedro's config loader calls a deprecated OmegaConf function: not ours to fix.
     warnings.filterwarnings("ignore", "register_new_resolver", UserWarning)
+    if arguments.deliver_to:
+        started = time.perf_counter()
+        _, config = project_configuration(arguments.training_rows)
+        deliver_batch(arguments.deliver_to.resolve(), config, arguments.batch_rows)
+        print(
+            f"batch of {arguments.batch_rows:,} applications delivered to "
+            f"{arguments.deliver_to} in {time.perf_counter() - started:.1f} s"
+        )
+        return
     if arguments.score_once:
         score_once(
             arguments.score_once,

@@ -1,14 +1,26 @@
-"""The raw-data dataset: real files, synthetic data, never a mix."""
+"""The raw-data dataset (real files, synthetic data, never a mix) and the streaming
+datasets: chunks read, rows looked up by key, chunks appended."""
 
 from __future__ import annotations
 
 import hashlib
 import time
 
+import numpy as np
+import pandas as pd
 import pytest
-from kedro.io import DatasetError
+from kedro.io import DatasetError, Version
 
-from loan_default.datasets import MAX_LINE_BYTES, RawLoanDataDataset, read_raw_csv
+from loan_default.datasets import (
+    MAX_LINE_BYTES,
+    AppendingCSVDataset,
+    AppendingParquetDataset,
+    CSVChunks,
+    FrameChunks,
+    KeyedParquetDataset,
+    RawLoanDataDataset,
+    read_raw_csv,
+)
 from loan_default.schema import APPLICATION, PREVIOUS_APPLICATION
 from tests.tables import valid_table
 
@@ -159,3 +171,152 @@ def test_history_dataset_is_empty_before_the_first_version(tmp_path):
     pd.DataFrame({"value": [1.0]}).to_parquet(version / "history.parquet")
     (name,) = history.load()
     assert name.startswith("2030-01-01T00.00.00.000Z")
+
+
+# --- streaming datasets -------------------------------------------------------------
+
+
+def test_csv_chunks_read_the_file_as_read_raw_csv_does(tmp_path):
+    path = tmp_path / "application_data.csv"
+    table = valid_table(APPLICATION)
+    table.to_csv(path, index=False)
+    chunks = list(CSVChunks(path, APPLICATION).chunks(2))
+    assert [len(chunk) for chunk in chunks[:-1]] == [2] * (len(chunks) - 1)
+    assert chunks[0].index.tolist() == [0, 1]  # each chunk from row 0
+    whole = read_raw_csv(path, APPLICATION)
+    pd.testing.assert_frame_equal(
+        pd.concat(chunks, ignore_index=True), whole, check_dtype=False
+    )
+    (at_once,) = CSVChunks(path, APPLICATION).chunks(None)
+    pd.testing.assert_frame_equal(at_once, whole)
+
+
+def test_csv_chunks_of_a_header_alone_are_one_empty_chunk(tmp_path):
+    path = tmp_path / "application_data.csv"
+    valid_table(APPLICATION).head(0).to_csv(path, index=False)
+    (chunk,) = CSVChunks(path, APPLICATION).chunks(10)
+    assert chunk.empty
+    assert list(chunk.columns) == list(valid_table(APPLICATION).columns)
+
+
+def test_frame_chunks_cover_the_frame_in_order():
+    frame = pd.DataFrame({"a": range(7)})
+    chunks = list(FrameChunks(frame).chunks(3))
+    assert [chunk["a"].tolist() for chunk in chunks] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert len(list(FrameChunks(frame.head(0)).chunks(3))) == 1
+
+
+def history_table() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "SK_ID_CURR": rng.integers(100, 200, size=2_000),
+            "AMT": rng.normal(size=2_000),
+            "KIND": pd.array(rng.choice(["a", "b"], size=2_000), dtype="string"),
+        }
+    )
+
+
+@pytest.mark.parametrize("row_group_size", [64, 100_000])
+def test_keyed_parquet_finds_the_rows_of_the_keys_in_table_order(
+    tmp_path, row_group_size
+):
+    table = history_table()
+    path = tmp_path / "history.parquet"
+    table.to_parquet(path, row_group_size=row_group_size)
+    lookup = KeyedParquetDataset(str(path), key="SK_ID_CURR").load()
+    keys = [105, 150, 150, 199, 1_000]
+    expected = table.loc[table["SK_ID_CURR"].isin(keys)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(lookup.rows_of(keys), expected)
+    assert lookup.rows_of([]).columns.tolist() == table.columns.tolist()
+    assert lookup.rows_of([]).empty
+
+
+def test_keyed_parquet_without_its_file_says_what_to_run(tmp_path):
+    path = tmp_path / "history.parquet"
+    dataset = KeyedParquetDataset(
+        str(path), key="SK_ID_CURR", produced_by="run data_engineering first"
+    )
+    assert dataset.exists()  # the run may start: the load says what is missing
+    with pytest.raises(DatasetError, match="history.parquet does not exist yet: run"):
+        dataset.load()
+    with pytest.raises(DatasetError, match="written by its own catalog entry"):
+        dataset.save(pd.DataFrame())
+
+
+def test_appending_parquet_writes_one_part_per_chunk_read_as_one_table(tmp_path):
+    table = history_table()
+    dataset = AppendingParquetDataset(str(tmp_path / "scores.parquet"))
+    for start in range(0, len(table), 700):
+        dataset.save(table.iloc[start : start + 700])
+    parts = sorted(path.name for path in (tmp_path / "scores.parquet").iterdir())
+    assert parts == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    pd.testing.assert_frame_equal(dataset.load(), table)
+    assert pd.read_parquet(tmp_path / "scores.parquet").shape == table.shape
+
+
+def test_appending_parquet_replaces_an_empty_first_chunk_and_casts_later_ones(
+    tmp_path,
+):
+    """An empty chunk's columns have no type yet; a later chunk's integers are
+    cast to the first chunk with rows' floats."""
+    dataset = AppendingParquetDataset(str(tmp_path / "t.parquet"))
+    dataset.save(pd.DataFrame(columns=["id", "value"]))
+    dataset.save(pd.DataFrame({"id": [1, 2], "value": [0.5, 1.5]}))
+    dataset.save(pd.DataFrame({"id": [3], "value": [2]}))
+    dataset.save(pd.DataFrame({"id": pd.Series([], dtype="int64"), "value": []}))
+    loaded = dataset.load()
+    assert loaded["value"].tolist() == [0.5, 1.5, 2.0]
+    assert loaded["value"].dtype == "float64"
+    assert len(list((tmp_path / "t.parquet").iterdir())) == 2
+
+
+def test_appending_parquet_refuses_a_chunk_of_other_columns_or_types(tmp_path):
+    dataset = AppendingParquetDataset(str(tmp_path / "t.parquet"))
+    dataset.save(pd.DataFrame({"id": [1], "value": [0.5]}))
+    with pytest.raises(DatasetError, match="columns differ from the first chunk"):
+        dataset.save(pd.DataFrame({"id": [2], "other": [0.5]}))
+    with pytest.raises(DatasetError, match="column value: a chunk's values of type"):
+        dataset.save(pd.DataFrame({"id": [2], "value": ["high"]}))
+
+
+def test_an_appending_dataset_starts_afresh_in_a_new_instance(tmp_path):
+    path = str(tmp_path / "t.parquet")
+    AppendingParquetDataset(path).save(pd.DataFrame({"id": [1, 2]}))
+    dataset = AppendingParquetDataset(path)
+    dataset.save(pd.DataFrame({"id": [3]}))
+    assert dataset.load()["id"].tolist() == [3]
+
+
+def test_appending_datasets_put_every_chunk_in_the_runs_version(tmp_path):
+    version = Version(None, "2030-01-01T00.00.00.000Z")
+    parquet = AppendingParquetDataset(str(tmp_path / "s.parquet"), version=version)
+    csv = AppendingCSVDataset(str(tmp_path / "q.csv"), version=version)
+    for rows in ([1, 2], [3]):
+        parquet.save(pd.DataFrame({"id": rows}))
+        csv.save(pd.DataFrame({"id": rows, "why": ["x"] * len(rows)}))
+    assert [p.name for p in (tmp_path / "s.parquet").iterdir()] == [version.save]
+    assert parquet.load()["id"].tolist() == [1, 2, 3]
+    assert (tmp_path / "q.csv" / version.save / "q.csv").is_file()
+    assert csv.load()["id"].tolist() == [1, 2, 3]
+    assert parquet.exists() and csv.exists()
+    assert not AppendingCSVDataset(str(tmp_path / "none.csv"), version=version).exists()
+
+
+def test_appending_csv_writes_the_header_once(tmp_path):
+    path = tmp_path / "quarantine.csv"
+    dataset = AppendingCSVDataset(str(path))
+    dataset.save(pd.DataFrame(columns=["batch_row", "rule"]))
+    dataset.save(pd.DataFrame({"batch_row": [3], "rule": ["expected a value"]}))
+    dataset.save(pd.DataFrame({"batch_row": [9], "rule": ["expected, a number"]}))
+    assert path.read_text().splitlines()[0] == "batch_row,rule"
+    assert dataset.load()["rule"].tolist() == ["expected a value", "expected, a number"]
+    with pytest.raises(DatasetError, match="columns differ from the first chunk"):
+        dataset.save(pd.DataFrame({"rule": ["x"], "batch_row": [1]}))
+
+
+def test_a_single_parquet_file_from_before_chunking_still_loads(tmp_path):
+    path = tmp_path / "scores.parquet"
+    history_table().to_parquet(path)
+    loaded = AppendingParquetDataset(str(path)).load()
+    pd.testing.assert_frame_equal(loaded, history_table())

@@ -2,6 +2,11 @@
 
 ``RawLoanDataDataset`` is the 01_raw layer: the real Kaggle files when they are in
 ``data/01_raw/``, otherwise the embedded synthetic data, never a mix of the two.
+
+Streaming: ``CSVChunks`` and ``FrameChunks`` hand a table over a chunk of rows at a
+time, ``KeyedParquetDataset`` looks rows of a Parquet table up by key without
+holding the table, and ``AppendingParquetDataset`` / ``AppendingCSVDataset`` take
+the chunks a generator node yields, one ``save`` per chunk.
 """
 
 from __future__ import annotations
@@ -10,12 +15,20 @@ import csv
 import hashlib
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+import fsspec
+import numpy as np
 import pandas as pd
-from kedro.io import AbstractDataset, DatasetError
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as pa_dataset
+import pyarrow.parquet as pq
+from kedro.io import AbstractDataset, AbstractVersionedDataset, DatasetError, Version
+from kedro.io.core import get_filepath_str, get_protocol_and_path
 from kedro_datasets.partitions import PartitionedDataset
 
 from loan_default.schema import APPLICATION, PREVIOUS_APPLICATION, TableSchema
@@ -296,3 +309,298 @@ class HistoryDataset(PartitionedDataset):
 
     def _exists(self) -> bool:
         return True
+
+
+# --- streaming: chunks in, chunks out ------------------------------------------------
+
+
+class FrameChunks:
+    """An in-memory table handed over ``size`` rows at a time (``None``: at once)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    def chunks(self, size: int | None) -> Iterator[pd.DataFrame]:
+        step = max(len(self.frame), 1) if size is None else size
+        for start in range(0, max(len(self.frame), 1), step):
+            yield self.frame.iloc[start : start + step].reset_index(drop=True)
+
+
+class CSVChunks:
+    """A raw CSV read ``size`` rows at a time (``None``: at once), as
+    ``read_raw_csv`` reads it: text columns as text, the rest inferred (per chunk:
+    validation coerces every value to the schema's dtype, row by row).
+
+    Always at least one chunk: a file of a header alone gives one empty chunk, so
+    that validation says the table has no rows.
+    """
+
+    def __init__(self, path: Path, table: TableSchema) -> None:
+        self.path = Path(path)
+        self.table = table
+
+    def chunks(self, size: int | None) -> Iterator[pd.DataFrame]:
+        text_columns = {name: "string" for name in self.table.columns_of("string")}
+        try:
+            if size is None:
+                yield pd.read_csv(self.path, dtype=text_columns, low_memory=False)
+                return
+            with pd.read_csv(
+                self.path, dtype=text_columns, low_memory=False, chunksize=size
+            ) as reader:
+                for chunk in reader:
+                    yield chunk.reset_index(drop=True)
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
+            raise DatasetError(
+                f"{self.path}: cannot be read as CSV: {shorten(str(error))}"
+            ) from error
+
+
+class FrameLookup:
+    """Rows of an in-memory table by key: the same answers as ``ParquetLookup``."""
+
+    def __init__(self, frame: pd.DataFrame, key: str) -> None:
+        self.frame = frame
+        self.key = key
+
+    def rows_of(self, keys: Any) -> pd.DataFrame:
+        return self.frame.loc[self.frame[self.key].isin(keys)].reset_index(drop=True)
+
+
+class ParquetLookup:
+    """Rows of a Parquet table by key, read with a filter: the table is scanned a
+    batch at a time and never held whole. Row groups whose key range misses the
+    keys asked for are skipped unread (a table sorted by key reads only its own)."""
+
+    def __init__(self, path: str, key: str, fs: Any) -> None:
+        self.path = path
+        self.key = key
+        self.fs = fs
+
+    def rows_of(self, keys: Any) -> pd.DataFrame:
+        table = pa_dataset.dataset(self.path, format="parquet", filesystem=self.fs)
+        wanted = np.unique(np.asarray(keys))
+        if wanted.size == 0:
+            return table.schema.empty_table().to_pandas()
+        field = pc.field(self.key)
+        # The range lets the scan skip row groups by their statistics.
+        condition = (
+            (field >= wanted[0].item())
+            & (field <= wanted[-1].item())
+            & field.isin(pa.array(wanted))
+        )
+        return (
+            table.to_table(filter=condition, batch_readahead=1, fragment_readahead=1)
+            .to_pandas()
+            .reset_index(drop=True)
+        )
+
+
+def as_lookup(history: pd.DataFrame | FrameLookup | ParquetLookup, key: str) -> Any:
+    """``history`` as an object answering ``rows_of(keys)``."""
+    return FrameLookup(history, key) if isinstance(history, pd.DataFrame) else history
+
+
+class KeyedParquetDataset(AbstractDataset[None, ParquetLookup]):
+    """A Parquet table read by key: ``load()`` returns a ``ParquetLookup`` (nothing
+    is read until ``rows_of``). Read-only: the table is written by its own catalog
+    entry; this one is the same file, opened for lookups."""
+
+    def __init__(
+        self,
+        filepath: str,
+        key: str,
+        *,
+        produced_by: str | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        protocol, path = get_protocol_and_path(filepath)
+        self._protocol = protocol
+        self._path = path
+        self._fs = fsspec.filesystem(protocol, **(credentials or {}), **(fs_args or {}))
+        self._key = key
+        self._produced_by = produced_by
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._path, "key": self._key}
+
+    def _exists(self) -> bool:
+        # The lookup is always there to hand over; a missing table is reported on
+        # load with what to run.
+        return True
+
+    def load(self) -> ParquetLookup:
+        if not self._fs.exists(self._path):
+            advice = f": {self._produced_by}" if self._produced_by else ""
+            raise DatasetError(f"{self._path} does not exist yet{advice}")
+        return ParquetLookup(self._path, self._key, self._fs)
+
+    def save(self, data: None) -> None:
+        raise DatasetError(
+            f"{self._path} is read by key here; it is written by its own catalog entry"
+        )
+
+
+class _AppendingDataset(AbstractVersionedDataset[pd.DataFrame, pd.DataFrame]):
+    """A table saved a chunk at a time, for a generator node's output.
+
+    The first ``save`` of an instance starts the table (replacing what an
+    unversioned path held); each later one adds its rows. Kedro builds a catalog
+    per run, so one run writes one table. Versioned like Kedro's own file datasets:
+    all chunks go to the run's save version.
+    """
+
+    def __init__(
+        self,
+        filepath: str,
+        *,
+        load_args: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
+        version: Version | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        protocol, path = get_protocol_and_path(filepath, version)
+        self._protocol = protocol
+        self._fs = fsspec.filesystem(protocol, **(credentials or {}), **(fs_args or {}))
+        self._load_args = dict(load_args or {})
+        self._save_args = dict(save_args or {})
+        self.metadata = metadata
+        self._target: str | None = None
+        super().__init__(
+            filepath=PurePosixPath(path),
+            version=version,
+            exists_function=self._fs.exists,
+            glob_function=self._fs.glob,
+        )
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath), "version": self._version}
+
+    def _exists(self) -> bool:
+        try:
+            load_path = get_filepath_str(self._get_load_path(), self._protocol)
+        except DatasetError:
+            return False
+        return self._fs.exists(load_path)
+
+    def _save_target(self) -> tuple[str, bool]:
+        """Where this instance writes, and whether this save starts the table."""
+        if self._target is None:
+            self._target = get_filepath_str(self._get_save_path(), self._protocol)
+            return self._target, True
+        return self._target, False
+
+
+class AppendingParquetDataset(_AppendingDataset):
+    """A Parquet table written a chunk at a time: a folder at ``filepath`` of part
+    files (``part-00000.parquet``, ...), one per non-empty chunk, which
+    ``pandas.read_parquet`` and Spark read as one table.
+
+    Every part has the column types of the first chunk with rows (a later chunk is
+    cast to them, or refused naming the column), so the table read back does not
+    depend on how it was chunked.
+    """
+
+    def __init__(self, filepath: str, **kwargs: Any) -> None:
+        super().__init__(filepath, **kwargs)
+        self._schema: pa.Schema | None = None
+        self._typed = False
+        """Whether the schema comes from a chunk with rows (an empty chunk's columns
+        of missing values have no type yet)."""
+        self._parts: list[str] = []
+
+    def save(self, data: pd.DataFrame) -> None:
+        target, starting = self._save_target()
+        if starting:
+            if self._fs.exists(target):
+                self._fs.rm(target, recursive=True)
+            self._fs.makedirs(target, exist_ok=True)
+        elif len(data) == 0:
+            return  # no rows to add
+        table = pa.Table.from_pandas(data, preserve_index=False)
+        if starting or not self._typed:
+            # The parts so far, if any, are one empty chunk: this one replaces it.
+            for part in self._parts:
+                self._fs.rm(part)
+            self._parts = []
+            self._schema, self._typed = table.schema, len(data) > 0
+        else:
+            table = self._conform(table)
+        part = f"{target}/part-{len(self._parts):05d}.parquet"
+        with self._fs.open(part, "wb") as stream:
+            pq.write_table(table, stream, **self._save_args)
+        self._parts.append(part)
+
+    def _conform(self, table: pa.Table) -> pa.Table:
+        assert self._schema is not None
+        if table.schema.names != self._schema.names:
+            raise DatasetError(
+                f"{self._filepath}: a chunk's columns differ from the first chunk's: "
+                f"{shorten(str(table.schema.names))} against "
+                f"{shorten(str(self._schema.names))}"
+            )
+        columns = []
+        for field in self._schema:
+            column = table.column(field.name)
+            try:
+                columns.append(column.cast(field.type))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+                raise DatasetError(
+                    f"{self._filepath}: column {field.name}: a chunk's values of type "
+                    f"{column.type} do not fit the first chunk's type {field.type}: "
+                    f"{shorten(str(error))}"
+                ) from error
+        return pa.Table.from_arrays(columns, schema=self._schema)
+
+    def load(self) -> pd.DataFrame:
+        path = get_filepath_str(self._get_load_path(), self._protocol)
+        if self._fs.isdir(path):
+            parts = sorted(self._fs.glob(f"{path}/part-*.parquet"))
+            tables = []
+            for part in parts:
+                with self._fs.open(part, "rb") as stream:
+                    tables.append(pq.read_table(stream, **self._load_args))
+            if not tables:
+                raise DatasetError(f"{path}: no part file in the folder")
+            return pa.concat_tables(tables).to_pandas()
+        # A table written whole (before chunked writing) is one file.
+        with self._fs.open(path, "rb") as stream:
+            return pq.read_table(stream, **self._load_args).to_pandas()
+
+
+class AppendingCSVDataset(_AppendingDataset):
+    """A CSV file written a chunk at a time: the first save writes the header and
+    its rows, each later one appends its rows, in the first chunk's columns."""
+
+    def __init__(self, filepath: str, **kwargs: Any) -> None:
+        super().__init__(filepath, **kwargs)
+        self._columns: list[str] | None = None
+
+    def save(self, data: pd.DataFrame) -> None:
+        target, starting = self._save_target()
+        if starting:
+            self._fs.makedirs(str(PurePosixPath(target).parent), exist_ok=True)
+            self._columns = [str(name) for name in data.columns]
+        elif len(data) == 0:
+            return
+        elif [str(name) for name in data.columns] != self._columns:
+            raise DatasetError(
+                f"{self._filepath}: a chunk's columns differ from the first chunk's: "
+                f"{shorten(str(list(data.columns)))} against "
+                f"{shorten(str(self._columns))}"
+            )
+        arguments = {"index": False, **self._save_args}
+        with self._fs.open(
+            target, "w" if starting else "a", encoding="utf-8"
+        ) as stream:
+            data.to_csv(stream, header=starting, **arguments)
+
+    def load(self) -> pd.DataFrame:
+        path = get_filepath_str(self._get_load_path(), self._protocol)
+        with self._fs.open(path, "r", encoding="utf-8") as stream:
+            return pd.read_csv(stream, **self._load_args)

@@ -282,6 +282,17 @@ def _table_violations(
     return violations
 
 
+def violation_error(
+    violations: list[Violation], table: TableSchema, source: str, max_examples: int
+) -> RawDataValidationError:
+    """The error listing ``violations`` of ``table`` in ``source``."""
+    details = "\n  - ".join(v.describe(max_examples) for v in violations)
+    return RawDataValidationError(
+        f"{source} does not match the {table.filename} schema "
+        f"({len(violations)} broken rule(s)):\n  - {details}"
+    )
+
+
 def validate_table(
     frame: pd.DataFrame,
     table: TableSchema,
@@ -307,11 +318,7 @@ def validate_table(
     violations = _table_violations(frame, table, source, require_target)
     violations += find_row_violations(frame, table, source)
     if violations:
-        details = "\n  - ".join(v.describe(max_examples) for v in violations)
-        raise RawDataValidationError(
-            f"{source} does not match the {table.filename} schema "
-            f"({len(violations)} broken rule(s)):\n  - {details}"
-        )
+        raise violation_error(violations, table, source, max_examples)
     columns = [spec for spec in table.columns if spec.name in frame.columns]
     return pd.DataFrame(
         {spec.name: typed_column(frame[spec.name], spec) for spec in columns}

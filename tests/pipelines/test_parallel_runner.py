@@ -133,6 +133,7 @@ def inference_runs(trained_project, tmp_path_factory, monkeypatch_module):
         name: trained_project.load(name)
         for name in ("previous_application_validated", "application_test")
     }
+    upstream["in_house_history"] = upstream["previous_application_validated"]
     # The registry's champion, as production reads it.
     upstream["production_model"] = trained_project.load("champion_model")
     catalogs = {}

@@ -62,7 +62,6 @@ def batch(trained):
         applications,
         trained.previous_application_validated,
         2,
-        chunk_applications=None,
     )
     return features, scores
 

@@ -41,6 +41,8 @@ class TrainedProject:
             # The registry's champion, as production reads it.
             "production_model": self.champion,
             "previous_application_validated": self.previous_application_validated,
+            # Scoring looks the history up by key; a table in memory answers too.
+            "in_house_history": self.previous_application_validated,
             "applicant_features": self.applicant_features,
             "application_test": self.application_test,
             "model_input_test": self.model_input_test,

@@ -41,7 +41,9 @@ def project(tmp_path_factory):
 
 @pytest.mark.slow
 def test_scoring_quarantines_bad_rows_and_scores_the_rest(project):
-    result = kedro_run(project, "--pipelines", "scoring")
+    result = kedro_run(
+        project, "--pipelines", "scoring", "--params", "scoring.chunk_applications=120"
+    )
 
     assert result.returncode == 0, output_of(result)[-3000:]
     assert "quarantined 2 of 300 rows" in output_of(result)
@@ -49,9 +51,11 @@ def test_scoring_quarantines_bad_rows_and_scores_the_rest(project):
     summary = json.loads((summary_version / "scoring_summary.json").read_text())
     assert summary["batch_source"]["kind"] == "file"
     assert summary["rows_quarantined"] == len(BAD_ROWS)
+    assert summary["chunks"] == 3
     (scores_version,) = versions(project, "data/07_model_output/scores.parquet")
     scores = pd.read_parquet(scores_version / "scores.parquet")
     assert len(scores) == BATCH_ROWS - len(BAD_ROWS)
+    assert len(list((scores_version / "scores.parquet").iterdir())) == 3  # parts
     (quarantine_version,) = versions(project, "data/07_model_output/quarantine.csv")
     assert quarantine_version.name == scores_version.name  # one run, one version
     quarantine = pd.read_csv(quarantine_version / "quarantine.csv")
@@ -82,3 +86,35 @@ def test_reject_fails_with_a_clear_error_and_writes_nothing(project):
     assert "NAME_CONTRACT_TYPE: expected one of the known levels" in output
     assert "AMT_CREDIT: expected a value >= 0" in output
     assert versions(project, "data/07_model_output/scores.parquet") == earlier
+
+
+@pytest.mark.slow
+def test_a_run_failing_after_chunks_were_written_commits_none_of_them(project):
+    """A repeated SK_ID_CURR in the third chunk fails the run after two chunks of
+    every output were appended: they were staged, and are gone."""
+    batch_file = project / "data" / "01_raw" / "new_applications.csv"
+    delivered = batch_file.read_text()
+    batch = pd.read_csv(batch_file)
+    batch.loc[250, "SK_ID_CURR"] = batch.loc[10, "SK_ID_CURR"]
+    batch.to_csv(batch_file, index=False)
+    outputs = ("scores.parquet", "quarantine.csv", "scoring_chunks.csv")
+    earlier = {
+        name: versions(project, f"data/07_model_output/{name}") for name in outputs
+    }
+    try:
+        result = kedro_run(
+            project,
+            "--pipelines",
+            "scoring",
+            "--params",
+            "scoring.chunk_applications=100",
+        )
+    finally:
+        batch_file.write_text(delivered)
+
+    assert result.returncode != 0
+    assert "SK_ID_CURR: expected unique values" in output_of(result)
+    assert "(rows 10, 250)" in output_of(result)
+    for name in outputs:
+        assert versions(project, f"data/07_model_output/{name}") == earlier[name]
+    assert not any((project / "data" / ".staging").iterdir())

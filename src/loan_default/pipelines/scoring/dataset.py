@@ -2,9 +2,10 @@
 
 ``NewApplicationBatchDataset.load()`` never fails for a missing file: it says so, and
 the scoring pipeline then draws a synthetic batch from its parameters. A delivered
-file is read by the raw files' own reader and refused on the same rules (lines over
-1 MB, another delimiter, repeated header names, a file that ends mid-row), with an
-error naming the file; checking its values is validation's job.
+file is refused on the raw files' own rules (lines over 1 MB, another delimiter,
+repeated header names, a file that ends mid-row), checked in bounded memory with an
+error naming the file, then handed over unread: the scoring node reads it a chunk at
+a time. Checking its values is validation's job.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
-from loan_default.datasets import read_raw_csv, sha256_of
+from loan_default.datasets import CSVChunks, check_raw_file, sha256_of
 from loan_default.schema import APPLICATION
 
 logger = logging.getLogger(__name__)
@@ -24,9 +25,9 @@ logger = logging.getLogger(__name__)
 class NewApplicationBatchDataset(AbstractDataset[dict[str, Any], dict[str, Any]]):
     """A batch of raw applications (``application_data.csv``'s schema, TARGET optional).
 
-    ``load()`` returns ``{"application": DataFrame or None, "source": dict}``: the
-    file's rows and a description with its path, row count and SHA-256, or ``None``
-    and ``{"kind": "none", ...}`` when the file is absent.
+    ``load()`` returns ``{"application": CSVChunks or None, "source": dict}``: the
+    file's rows, read ``chunks(size)`` at a time, and a description with its path
+    and SHA-256, or ``None`` and ``{"kind": "none", ...}`` when the file is absent.
     """
 
     def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
@@ -51,11 +52,10 @@ class NewApplicationBatchDataset(AbstractDataset[dict[str, Any], dict[str, Any]]
                 "application": None,
                 "source": {"kind": "none", "path": str(self._filepath)},
             }
-        application = read_raw_csv(self._filepath, APPLICATION)
+        check_raw_file(self._filepath)
         source = {
             "kind": "file",
             "path": str(self._filepath),
-            "rows": len(application),
             "sha256": sha256_of(self._filepath),
         }
-        return {"application": application, "source": source}
+        return {"application": CSVChunks(self._filepath, APPLICATION), "source": source}

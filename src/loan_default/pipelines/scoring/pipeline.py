@@ -1,16 +1,11 @@
-"""Wiring of the scoring pipeline: a batch of new applications to versioned scores."""
+"""Wiring of the scoring pipeline: a batch of new applications to versioned scores,
+streamed a chunk at a time (``score_in_chunks`` yields; the outputs append)."""
 
 from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import (
-    collect_batch,
-    lookup_history,
-    score_batch,
-    summarise_scoring,
-    validate_batch,
-)
+from .nodes import collect_batch, score_in_chunks, summarise_scoring
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -23,41 +18,28 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="collect_batch",
             ),
             Node(
-                validate_batch,
+                score_in_chunks,
                 [
+                    "production_model",
                     "batch_raw_applications",
+                    "in_house_history",
+                    "batch_generated_history",
                     "batch_source",
                     "params:scoring.invalid_rows",
                     "params:validation",
-                ],
-                ["batch_applications", "quarantine"],
-                name="validate_batch",
-            ),
-            Node(
-                lookup_history,
-                [
-                    "batch_applications",
-                    "previous_application_validated",
-                    "batch_generated_history",
-                ],
-                "batch_history",
-                name="lookup_history",
-            ),
-            Node(
-                score_batch,
-                [
-                    "production_model",
-                    "batch_applications",
-                    "batch_history",
                     "params:scoring.reason_codes",
                     "params:scoring.chunk_applications",
                 ],
-                ["batch_features", "scores"],
+                ["batch_features", "scores", "quarantine", "scoring_chunks"],
                 name="score_batch",
             ),
             Node(
                 summarise_scoring,
-                ["batch_source", "quarantine", "scores", "params:scoring.invalid_rows"],
+                [
+                    "batch_source",
+                    "scoring_chunks",
+                    "params:scoring.invalid_rows",
+                ],
                 "scoring_summary",
                 name="summarise_scoring",
             ),
