@@ -7,11 +7,13 @@ import subprocess
 
 import mlflow
 import pytest
+from kedro.io import DatasetError
 from mlflow.tracking import MlflowClient
 
 from loan_default.staging import StagedOutput
 from loan_default.tracking import (
     TRACKING_VARIABLE,
+    BatchedMlflowMetricsDataset,
     MlflowTagsDataset,
     TrackingSettingError,
     git_commit,
@@ -103,3 +105,39 @@ def test_tags_are_set_on_the_active_run_and_not_when_switched_off(tmp_path):
         tags = MlflowClient().get_run(run.info.run_id).data.tags
     assert tags["data_source.seed"] == "42"
     assert "silent" not in tags
+
+
+def test_metrics_are_logged_in_one_request_with_their_steps(tmp_path, monkeypatch):
+    requests = []
+    original = MlflowClient.log_batch
+
+    def counted(self, run_id, *args, **kwargs):
+        requests.append(run_id)
+        return original(self, run_id, *args, **kwargs)
+
+    monkeypatch.setattr(MlflowClient, "log_batch", counted)
+    with registry_database(tmp_path) as experiment:
+        with mlflow.start_run(experiment_id=experiment) as run:
+            BatchedMlflowMetricsDataset(prefix="").save(
+                {
+                    "xgboost.AUC": {"value": 0.76, "step": 0},
+                    "xgboost.Gini": [
+                        {"value": 0.5, "step": 0},
+                        {"value": 0.52, "step": 1},
+                    ],
+                }
+            )
+            silent = BatchedMlflowMetricsDataset(prefix="")
+            silent._logging_activated = False
+            silent.save({"silent": {"value": 1.0, "step": 0}})
+        client = MlflowClient()
+        metrics = client.get_run(run.info.run_id).data.metrics
+        history = client.get_metric_history(run.info.run_id, "xgboost.Gini")
+    assert requests == [run.info.run_id]
+    assert metrics == {"xgboost.AUC": 0.76, "xgboost.Gini": 0.52}
+    assert [(m.step, m.value) for m in history] == [(0, 0.5), (1, 0.52)]
+
+
+def test_metrics_without_a_run_are_an_error(tmp_path):
+    with registry_database(tmp_path), pytest.raises(DatasetError, match="run id"):
+        BatchedMlflowMetricsDataset(prefix="").save({"AUC": {"value": 0.7, "step": 0}})

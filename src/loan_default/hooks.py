@@ -13,6 +13,7 @@ import mlflow
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
 from kedro_mlflow.framework.hooks import MlflowHook
+from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
 
 from loan_default import faults
 from loan_default.errors import ProjectError
@@ -236,17 +237,27 @@ def _parameter_inputs(inputs: Mapping[str, Any]) -> set[str]:
 
 
 class OnceMlflowHook(MlflowHook):
-    """kedro-mlflow's hook, logging each parameter once per run.
+    """kedro-mlflow's hook, logging each parameter once per run, in one batch per
+    node.
 
     Its ``before_node_run`` reopens the MLflow run and logs every parameter the
     node reads, for each node: the same blocks again for every namespace, and a
-    database round trip per call. Here a node with no parameter new to the run
-    leaves the run as it is, so each parameter is logged once.
+    database round trip per parameter. Here a node with no parameter new to the
+    run leaves the run as it is, so each parameter is logged once, and a node's
+    new parameters go to MLflow in one request (long ones still follow the
+    configured ``long_params_strategy``).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._logged: set[str] = set()
+        self._batch: dict[str, Any] | None = None
+
+    def _log_param(self, name: str, value: Any) -> None:
+        if self._batch is not None and len(str(value)) <= MAX_PARAM_VAL_LENGTH:
+            self._batch[name] = value
+            return None
+        return super()._log_param(name, value)
 
     @hook_impl
     def before_pipeline_run(
@@ -266,4 +277,10 @@ class OnceMlflowHook(MlflowHook):
             return
         self._logged |= new
         fresh = {name: value for name, value in inputs.items() if name in new}
-        super().before_node_run(node, catalog, fresh, is_async)
+        self._batch = {}
+        try:
+            super().before_node_run(node, catalog, fresh, is_async)
+            if self._batch:
+                mlflow.log_params(self._batch)
+        finally:
+            self._batch = None

@@ -60,6 +60,9 @@ def test_the_first_run_is_tracked_and_its_champion_promoted(project, client):
             evaluation.set_index("model").loc[algorithm, "AUC"]
         )
     assert run.data.params["algorithms.xgboost.hyperparameters.max_depth"]
+    # Every block's parameters, each logged once in its node's batch.
+    for algorithm in evaluation["model"]:
+        assert any(key.startswith(f"algorithms.{algorithm}.") for key in run.data.params)
     assert run.data.tags["kedro_env"] == "local"
     assert run.data.tags["data_source.kind"] == "synthetic"
     assert run.data.tags["data_source.n_applications"] == "3000"
