@@ -40,6 +40,7 @@ from kedro.io.core import (
     generate_timestamp,
 )
 from kedro_datasets.json import JSONDataset
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from loan_default.datasets import sha256_of
 from loan_default.errors import ProjectError
@@ -263,11 +264,16 @@ def _load_estimator(folder: Path, description: dict[str, Any]) -> Any:
         estimator = xgboost.XGBClassifier(**description.get("parameters", {}))
         estimator.load_model(path)
     elif kind == "skops":
-        untrusted = skops.io.get_untrusted_types(file=path)
-        refused = sorted(set(untrusted) - set(TRUSTED_SKOPS_TYPES))
-        if refused:
-            raise _refuse(folder, f"the estimator holds untrusted types {refused}")
-        estimator = skops.io.load(path, trusted=untrusted)
+        # skops audits the file's types before it builds any object, and refuses
+        # types beyond the list: one read of the file.
+        try:
+            estimator = skops.io.load(path, trusted=list(TRUSTED_SKOPS_TYPES))
+        except UntrustedTypesFoundException:
+            untrusted = skops.io.get_untrusted_types(file=path)
+            refused = sorted(set(untrusted) - set(TRUSTED_SKOPS_TYPES))
+            raise _refuse(
+                folder, f"the estimator holds untrusted types {refused}"
+            ) from None
     elif kind in (LIGHTGBM_KIND, CATBOOST_KIND):
         estimator = _load_booster(folder, kind, path, description)
     else:
