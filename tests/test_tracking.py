@@ -13,7 +13,7 @@ from mlflow.tracking import MlflowClient
 from loan_default.staging import StagedOutput
 from loan_default.tracking import (
     TRACKING_VARIABLE,
-    BatchedMlflowMetricsDataset,
+    MlflowBatchedMetricsDataset,
     MlflowTagsDataset,
     TrackingSettingError,
     git_commit,
@@ -118,7 +118,7 @@ def test_metrics_are_logged_in_one_request_with_their_steps(tmp_path, monkeypatc
     monkeypatch.setattr(MlflowClient, "log_batch", counted)
     with registry_database(tmp_path) as experiment:
         with mlflow.start_run(experiment_id=experiment) as run:
-            BatchedMlflowMetricsDataset(prefix="").save(
+            MlflowBatchedMetricsDataset(prefix="").save(
                 {
                     "xgboost.AUC": {"value": 0.76, "step": 0},
                     "xgboost.Gini": [
@@ -127,7 +127,7 @@ def test_metrics_are_logged_in_one_request_with_their_steps(tmp_path, monkeypatc
                     ],
                 }
             )
-            silent = BatchedMlflowMetricsDataset(prefix="")
+            silent = MlflowBatchedMetricsDataset(prefix="")
             silent._logging_activated = False
             silent.save({"silent": {"value": 1.0, "step": 0}})
         client = MlflowClient()
@@ -140,4 +140,4 @@ def test_metrics_are_logged_in_one_request_with_their_steps(tmp_path, monkeypatc
 
 def test_metrics_without_a_run_are_an_error(tmp_path):
     with registry_database(tmp_path), pytest.raises(DatasetError, match="run id"):
-        BatchedMlflowMetricsDataset(prefix="").save({"AUC": {"value": 0.7, "step": 0}})
+        MlflowBatchedMetricsDataset(prefix="").save({"AUC": {"value": 0.7, "step": 0}})

@@ -112,13 +112,14 @@ class MlflowTagsDataset(AbstractDataset[dict[str, str], None]):
             mlflow.set_tags(data)
 
 
-class BatchedMlflowMetricsDataset(MlflowMetricsHistoryDataset):
+class MlflowBatchedMetricsDataset(MlflowMetricsHistoryDataset):
     """kedro-mlflow's metrics dataset, logging a save's metrics in one request.
 
     Its own ``save`` makes a database round trip per metric, several per algorithm
     block; here they go to MLflow together, with one timestamp (loading, prefixes
     and the values' forms are kedro-mlflow's). Tracking must be on with a run
-    open, or tracking off (then nothing is logged).
+    open, or tracking off (then nothing is logged). Its name starts with
+    ``Mlflow``: that is how kedro-mlflow finds the datasets to switch off.
     """
 
     def _save(self, data: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ import pickle
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from kedro.io import DatasetError, Version
 from sklearn.ensemble import RandomForestClassifier
@@ -191,6 +192,36 @@ def test_dataset_stamps_the_version_and_reads_the_newest_complete_one(
     np.testing.assert_array_equal(
         loaded.score(applications).scores["PROBABILITY"], expected["PROBABILITY"]
     )
+
+
+def test_the_saving_dataset_loads_its_own_version_as_loading_the_folder_would(
+    champion, tmp_path, applications, monkeypatch
+):
+    path = str(tmp_path / "champion_model")
+    dataset = ScoringModelDataset(filepath=path, version=Version(None, VERSION))
+    dataset.save(champion)
+    from_disk = ScoringModelDataset(filepath=path, version=Version(None, None)).load()
+
+    def unread(folder):
+        raise AssertionError(f"{folder} was read back")
+
+    monkeypatch.setattr("loan_default.model.artifact.load_scoring_model", unread)
+    held = dataset.load()
+    assert held.model_version == VERSION
+    assert held.metadata == from_disk.metadata
+    assert held.risk_decile_edges == from_disk.risk_decile_edges
+    assert held.reason_statements == from_disk.reason_statements
+    assert json.dumps(held.feature_parameters) == json.dumps(
+        from_disk.feature_parameters
+    )
+    scores = held.score(applications, reason_codes=3)
+    expected = from_disk.score(applications, reason_codes=3)
+    pd.testing.assert_frame_equal(scores.scores, expected.scores)
+    assert scores.reason_codes == expected.reason_codes
+    # A copy sent to another process holds no model: it reads the folder.
+    copy = pickle.loads(pickle.dumps(dataset))
+    with pytest.raises(DatasetError, match="was read back"):
+        copy.load()
 
 
 def test_dataset_refuses_other_objects(tmp_path):

@@ -175,8 +175,9 @@ def _load_booster(folder: Path, kind: str, path: Path, description: dict) -> Any
         ) from None
 
 
-def save_scoring_model(model: ScoringModel, folder: Path) -> None:
-    """Writes ``model`` as the folder ``folder`` (which must not exist yet)."""
+def save_scoring_model(model: ScoringModel, folder: Path) -> dict[str, Any]:
+    """Writes ``model`` as the folder ``folder`` (which must not exist yet);
+    returns its manifest as loading reads it."""
     folder = Path(folder)
     if folder.exists():
         raise DatasetError(f"{folder} exists already: a saved model is never replaced")
@@ -206,14 +207,14 @@ def save_scoring_model(model: ScoringModel, folder: Path) -> None:
             },
         }
         # The manifest last, then the folder into place in one rename.
-        (staging / MANIFEST).write_text(
-            json.dumps(manifest, indent=1), encoding="utf-8"
-        )
+        text = json.dumps(manifest, indent=1)
+        (staging / MANIFEST).write_text(text, encoding="utf-8")
         staging.chmod(0o755)
         staging.rename(folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    return json.loads(text)
 
 
 def _refuse(folder: Path, reason: str) -> ArtifactRefusedError:
@@ -294,10 +295,20 @@ def load_scoring_model(folder: Path) -> ScoringModel:
         raise _refuse(folder, "it is not a saved-model folder")
     manifest = _verified_manifest(folder)
     state = json.loads((folder / TRANSFORMER).read_text(encoding="utf-8"))
+    return _from_manifest(
+        manifest,
+        FeatureTransformer.from_state(state),
+        _load_estimator(folder, manifest["estimator"]),
+    )
+
+
+def _from_manifest(
+    manifest: dict[str, Any], transformer: FeatureTransformer, estimator: Any
+) -> ScoringModel:
     edges = manifest["risk_decile_edges"]
     return ScoringModel(
-        transformer=FeatureTransformer.from_state(state),
-        estimator=_load_estimator(folder, manifest["estimator"]),
+        transformer=transformer,
+        estimator=estimator,
         feature_parameters=manifest["feature_parameters"],
         threshold=manifest["threshold"],
         risk_decile_edges=None if edges is None else tuple(edges),
@@ -339,7 +350,12 @@ def _is_complete(path: str) -> bool:
 class ScoringModelDataset(AbstractVersionedDataset[ScoringModel, ScoringModel]):
     """A ``ScoringModel`` saved as a verified folder (see the module), one per
     Kedro version. The version is written into the model as its ``model_version``,
-    so a score names the exact files that made it."""
+    so a score names the exact files that made it.
+
+    Loading the version this dataset itself saved gives the model it saved, as
+    written, rather than reading the folder back: a run's later nodes (choosing
+    the champion, reporting) read every algorithm's model once more.
+    """
 
     def __init__(
         self,
@@ -353,12 +369,20 @@ class ScoringModelDataset(AbstractVersionedDataset[ScoringModel, ScoringModel]):
             exists_function=_is_complete,
         )
         self.metadata = metadata
+        self._saved: tuple[Path, ScoringModel] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # ParallelRunner's workers get the dataset, not the model it holds.
+        return {**self.__dict__, "_saved": None}
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath), "version": self._version}
 
     def load(self) -> ScoringModel:
-        return load_scoring_model(Path(str(self._get_load_path())))
+        path = Path(str(self._get_load_path()))
+        if self._saved is not None and self._saved[0] == path:
+            return self._saved[1]
+        return load_scoring_model(path)
 
     def save(self, data: ScoringModel) -> None:
         if not isinstance(data, ScoringModel):
@@ -367,7 +391,14 @@ class ScoringModelDataset(AbstractVersionedDataset[ScoringModel, ScoringModel]):
             )
         version = self.resolve_save_version() or generate_timestamp()
         path = Path(str(self._get_save_path()))
-        save_scoring_model(data.with_metadata(model_version=version), path)
+        stamped = data.with_metadata(model_version=version)
+        manifest = save_scoring_model(stamped, path)
+        # What loading the folder gives: the manifest's values as read back, with
+        # the fitted parts that were written.
+        self._saved = (
+            path,
+            _from_manifest(manifest, stamped.transformer, stamped.estimator),
+        )
 
     def _exists(self) -> bool:
         try:
