@@ -4,6 +4,7 @@ champion against CatBoost and the oracle on the same files.
     python benchmarks/features.py                              # both parts, full scale
     python benchmarks/features.py --parts ablation --applications 50000
     python benchmarks/features.py --parts targets --repeats 3
+    python benchmarks/features.py --parts tuning
 
 Parts:
 - ablation: one ``kedro run --pipelines data_engineering``, then, on its cleaned
@@ -12,6 +13,8 @@ Parts:
   each group's VALIDATION AUC and its delta to the baseline: the test split is not
   read. Kept groups are the project's own columns (``loan_default.features``);
   rejected groups are built here, so the table can be re-measured.
+- tuning: on the same baseline features, the xgboost block as it was before the
+  search with one change at a time (``TUNING``): validation AUC and fit seconds.
 - targets: the default ``kedro run``, then on that run's own model-input files
   CatBoost with its defaults and early stopping on the validation split; the oracle
   AUC (the generator's true probability) on the same validation and test rows. Also
@@ -336,17 +339,22 @@ def split_ids(project: Path) -> dict[str, pd.DataFrame]:
 
 
 def xgboost_validation_auc(
-    features: pd.DataFrame, ids: dict[str, pd.DataFrame], params: dict
+    features: pd.DataFrame,
+    ids: dict[str, pd.DataFrame],
+    params: dict,
+    changes: dict | None = None,
 ) -> tuple[float, float]:
-    """The xgboost block refitted on ``features``: validation AUC and fit seconds."""
+    """The xgboost block (its hyperparameters updated by ``changes``) refitted on
+    ``features``: validation AUC and fit seconds."""
     block = params["algorithms"]["xgboost"]
+    hyperparameters = {**block["hyperparameters"], **(changes or {})}
     indexed = features.set_index(KEY)
     parts = {s: indexed.loc[ids[s][KEY]].reset_index() for s in ("train", "validation")}
     transformer = FeatureTransformer(**params["transformer"]).fit(parts["train"])
     x = {s: transformer.transform(parts[s]) for s in parts}
     y = {s: ids[s][TARGET].to_numpy() for s in parts}
     model = xgboost.XGBClassifier(
-        **block["hyperparameters"],
+        **hyperparameters,
         random_state=params["modelling"]["random_state"],
         scale_pos_weight=(y["train"] == 0).sum() / (y["train"] == 1).sum(),
         early_stopping_rounds=block["early_stopping_rounds"],
@@ -364,9 +372,9 @@ def xgboost_validation_auc(
     ), seconds
 
 
-def part_ablation(size: int) -> None:
-    print(f"\n[a] candidate features, {size:,} applications: XGBoost validation AUC")
-    params = project_parameters()
+def engineered_data(size: int, params: dict) -> tuple:
+    """One data_engineering run: cleaned applications and history (indexed and as
+    read), the applicant features by SK_ID_CURR and the split's ids and targets."""
     with tempfile.TemporaryDirectory() as folder:
         project = new_project(Path(folder))
         run(project, size, "--pipelines", "data_engineering")
@@ -379,6 +387,13 @@ def part_ablation(size: int) -> None:
         aggregate_previous_applications(previous, params["features"]),
         params["features"],
     ).set_index(KEY)
+    return application, previous, features, ids
+
+
+def part_ablation(size: int) -> None:
+    print(f"\n[a] candidate features, {size:,} applications: XGBoost validation AUC")
+    params = project_parameters()
+    application, previous, features, ids = engineered_data(size, params)
     new_columns = [column for columns in KEPT.values() for column in columns]
     baseline = features.drop(columns=new_columns)
     indexed = application.set_index(KEY)
@@ -404,6 +419,43 @@ def part_ablation(size: int) -> None:
     )
     table["delta"] = table["validation AUC"] - base_auc
     print(table.round(4).to_string(index=False))
+
+
+# --- tuning -------------------------------------------------------------------------
+
+BLOCK_BEFORE = {"max_depth": 4, "n_estimators": 600}
+"""The xgboost block's hyperparameters before the search that differ from now."""
+
+TUNING = [
+    {},
+    {"max_depth": 5},
+    {"max_depth": 6, "min_child_weight": 20},
+    {"learning_rate": 0.03, "n_estimators": 1500},
+    {"colsample_bytree": 0.3},
+    {"max_bin": 256},
+    {"max_depth": 3, "n_estimators": 2000},
+    {"max_depth": 3, "learning_rate": 0.1, "n_estimators": 2000},
+    {"max_depth": 3, "colsample_bytree": 0.8, "n_estimators": 2000},
+    {"max_depth": 3, "min_child_weight": 50, "n_estimators": 2000},
+    {"max_depth": 2, "learning_rate": 0.1, "n_estimators": 3000},
+    {"max_depth": 2, "learning_rate": 0.05, "n_estimators": 4000},
+]
+"""Changes to the block as it was (``BLOCK_BEFORE``), tried in this order."""
+
+
+def part_tuning(size: int) -> None:
+    print(f"\n[c] XGBoost hyperparameters, {size:,} applications: validation AUC")
+    params = project_parameters()
+    _, _, features, ids = engineered_data(size, params)
+    new_columns = [column for columns in KEPT.values() for column in columns]
+    baseline = features.drop(columns=new_columns).reset_index()
+    for changes in TUNING:
+        auc, seconds = xgboost_validation_auc(
+            baseline, ids, params, {**BLOCK_BEFORE, **changes}
+        )
+        print(
+            f"{json.dumps(changes) if changes else 'as it was'}: {auc:.4f} ({seconds:.1f} s)"
+        )
 
 
 # --- targets ------------------------------------------------------------------------
@@ -523,12 +575,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     options = parser.parse_args()
     parts = options.parts.split(",")
-    unknown = set(parts) - {"ablation", "targets"}
+    unknown = set(parts) - {"ablation", "targets", "tuning"}
     if unknown:
         parser.error(f"unknown parts {sorted(unknown)}")
     print(f"load average {load_average()} (1, 5, 15 min)")
     if "ablation" in parts:
         part_ablation(options.applications)
+    if "tuning" in parts:
+        part_tuning(options.applications)
     if "targets" in parts:
         part_targets(options.applications, options.repeats)
     print(f"\nload average at the end {load_average()}")
