@@ -130,7 +130,9 @@ def fit_default_lightgbm(
         eval_set=[validation],
         eval_metric="auc",
         callbacks=[
-            lightgbm.early_stopping(EARLY_STOPPING_ROUNDS, first_metric_only=True)
+            lightgbm.early_stopping(
+                EARLY_STOPPING_ROUNDS, first_metric_only=True, verbose=False
+            )
         ],
     )
     seconds = time.perf_counter() - started

@@ -24,8 +24,6 @@ import fsspec
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as pa_dataset
 import pyarrow.parquet as pq
 from kedro.io import AbstractDataset, AbstractVersionedDataset, DatasetError, Version
 from kedro.io.core import get_filepath_str, get_protocol_and_path
@@ -368,32 +366,71 @@ class FrameLookup:
 
 
 class ParquetLookup:
-    """Rows of a Parquet table by key, read with a filter: the table is scanned a
-    batch at a time and never held whole. Row groups whose key range misses the
-    keys asked for are skipped unread (a table sorted by key reads only its own)."""
+    """Rows of a Parquet table by key, never holding the table.
+
+    The key column is read once (8 bytes a row); each lookup then reads only the
+    row groups holding a wanted key, a batch at a time, keeping the rows it wants.
+    The rows come in the table's order, with the dtypes ``pandas.read_parquet``
+    gives.
+    """
+
+    BATCH_ROWS = 65_536
 
     def __init__(self, path: str, key: str, fs: Any) -> None:
         self.path = path
         self.key = key
         self.fs = fs
+        self._index: list[tuple[str, np.ndarray, np.ndarray]] | None = None
+        self._schema: pa.Schema | None = None
+
+    def _files(self) -> list[str]:
+        if self.fs.isdir(self.path):
+            return sorted(self.fs.glob(f"{self.path}/*.parquet"))
+        return [self.path]
+
+    def _key_index(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """Per file: its keys, and the first row of each row group."""
+        if self._index is None:
+            self._index = []
+            for name in self._files():
+                with self.fs.open(name, "rb") as stream:
+                    parquet = pq.ParquetFile(stream)
+                    self._schema = self._schema or parquet.schema_arrow
+                    keys = parquet.read(columns=[self.key]).column(self.key)
+                    sizes = [
+                        parquet.metadata.row_group(group).num_rows
+                        for group in range(parquet.num_row_groups)
+                    ]
+                self._index.append((name, keys.to_numpy(), np.cumsum([0, *sizes])))
+        return self._index
 
     def rows_of(self, keys: Any) -> pd.DataFrame:
-        table = pa_dataset.dataset(self.path, format="parquet", filesystem=self.fs)
         wanted = np.unique(np.asarray(keys))
-        if wanted.size == 0:
-            return table.schema.empty_table().to_pandas()
-        field = pc.field(self.key)
-        # The range lets the scan skip row groups by their statistics.
-        condition = (
-            (field >= wanted[0].item())
-            & (field <= wanted[-1].item())
-            & field.isin(pa.array(wanted))
-        )
-        return (
-            table.to_table(filter=condition, batch_readahead=1, fragment_readahead=1)
-            .to_pandas()
-            .reset_index(drop=True)
-        )
+        parts: list[pa.RecordBatch] = []
+        for name, file_keys, starts in self._key_index():
+            found = np.isin(file_keys, wanted)
+            if not found.any():
+                continue
+            with self.fs.open(name, "rb") as stream:
+                parquet = pq.ParquetFile(stream)
+                for group in range(parquet.num_row_groups):
+                    in_group = found[starts[group] : starts[group + 1]]
+                    if in_group.any():
+                        parts.extend(self._read_rows(parquet, group, in_group))
+        assert self._schema is not None
+        return pa.Table.from_batches(parts, schema=self._schema).to_pandas()
+
+    def _read_rows(
+        self, parquet: pq.ParquetFile, group: int, selected: np.ndarray
+    ) -> Iterator[pa.RecordBatch]:
+        offset = 0
+        for batch in parquet.iter_batches(
+            batch_size=self.BATCH_ROWS, row_groups=[group], use_threads=False
+        ):
+            rows = selected[offset : offset + batch.num_rows]
+            offset += batch.num_rows
+            if rows.any():
+                yield batch.filter(pa.array(rows)).cast(self._schema)
 
 
 def as_lookup(history: pd.DataFrame | FrameLookup | ParquetLookup, key: str) -> Any:
