@@ -1,0 +1,38 @@
+"""One SparkSession for every Spark test: local mode on two cores, few partitions,
+small Arrow batches (so a partition reaches the pandas functions in several)."""
+
+from __future__ import annotations
+
+import pytest
+
+from loan_default.spark_session import java_available
+
+ARROW_BATCH_ROWS = 700
+"""Rows per Arrow batch in the tests: several batches per partition."""
+
+
+@pytest.fixture(scope="session")
+def spark():
+    pytest.importorskip("pyspark", reason="the Spark tests need PySpark (pip extra)")
+    if not java_available():
+        pytest.skip(
+            "the Spark tests need Java 17 on the PATH (Debian: apt-get install "
+            "openjdk-17-jre-headless; .ci/run installs it when run as root)"
+        )
+    from pyspark.sql import SparkSession  # noqa: PLC0415
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("loan-default-tests")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.default.parallelism", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(ARROW_BATCH_ROWS))
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
