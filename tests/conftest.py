@@ -21,6 +21,7 @@ from loan_default.model.scoring_model import ScoringModel
 from loan_default.schema import TARGET
 from loan_default.synthetic import generate_loan_data
 from tests.project import project_parameters
+from tests.trained import train_project
 
 THRESHOLD = 0.3
 
@@ -106,3 +107,11 @@ def saved_champion(champion, tmp_path_factory) -> Path:
         champion
     )
     return folder
+
+
+@pytest.fixture(scope="session")
+def trained_small_project(tmp_path_factory) -> Path:
+    """A project copy after one small ``kedro run``, made once per session. Tests
+    that change a project work on a copy of it (``tests.trained.copy_project``);
+    its MLflow experiment keeps this folder's artifact location."""
+    return train_project(tmp_path_factory.mktemp("trained"))

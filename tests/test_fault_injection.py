@@ -19,7 +19,6 @@ from tests.trained import (
     copy_project,
     data_snapshot,
     run_with,
-    train_project,
     versions,
 )
 
@@ -35,8 +34,8 @@ SAVE_POINTS = (
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> Path:
-    return train_project(tmp_path_factory.mktemp("trained"))
+def trained(trained_small_project) -> Path:
+    return trained_small_project
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from tests.trained import (
     copy_project,
     data_snapshot,
     run_with,
-    train_project,
     versions,
 )
 
@@ -117,8 +116,8 @@ def test_files_outside_the_data_folder_are_not_staged(tmp_path, data_root):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> Path:
-    return train_project(tmp_path_factory.mktemp("trained"))
+def trained(trained_small_project) -> Path:
+    return trained_small_project
 
 
 @pytest.mark.slow

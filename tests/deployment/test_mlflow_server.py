@@ -7,15 +7,18 @@ import httpx
 import pytest
 
 from tests.deployment.mlflow_server import mlflow_server
-from tests.trained import train_project
+from tests.trained import copy_project
 from tests.viz.browser import find_browser, headless_chromium, missing_browser_reason
 
 API = "api/2.0/mlflow"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    project = train_project(tmp_path_factory.mktemp("tracked"))
+def server(trained_small_project, tmp_path_factory):
+    # A copy: a server may write to the database it serves.
+    project = copy_project(
+        trained_small_project, tmp_path_factory.mktemp("tracked") / "project"
+    )
     log = tmp_path_factory.mktemp("logs") / "mlflow-server.log"
     with mlflow_server(project, log) as url:
         yield url

@@ -13,15 +13,17 @@ from mlflow.tracking import MlflowClient
 from loan_default.faults import RAISE_AFTER_SAVE
 from loan_default.tracking import TRACKING_VARIABLE
 from tests.project import kedro_command, kedro_run
-from tests.trained import SMALL, train_project
+from tests.trained import SMALL, copy_project
 
 NAME = "loan_default"
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
+def project(trained_small_project, tmp_path_factory):
     """A project copy after its first ``kedro run``, which registered version 1."""
-    return train_project(tmp_path_factory.mktemp("promotion"))
+    return copy_project(
+        trained_small_project, tmp_path_factory.mktemp("promotion") / "project"
+    )
 
 
 @pytest.fixture
@@ -62,7 +64,9 @@ def test_the_first_run_is_tracked_and_its_champion_promoted(project, client):
     assert run.data.params["algorithms.xgboost.hyperparameters.max_depth"]
     # Every block's parameters, each logged once in its node's batch.
     for algorithm in evaluation["model"]:
-        assert any(key.startswith(f"algorithms.{algorithm}.") for key in run.data.params)
+        assert any(
+            key.startswith(f"algorithms.{algorithm}.") for key in run.data.params
+        )
     assert run.data.tags["kedro_env"] == "local"
     assert run.data.tags["data_source.kind"] == "synthetic"
     assert run.data.tags["data_source.n_applications"] == "3000"
