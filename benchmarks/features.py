@@ -1,7 +1,7 @@
 """Feature and tuning benchmarks: which candidate features help on validation, and the
 champion against CatBoost and the oracle on the same files.
 
-    python benchmarks/features.py                              # both parts, full scale
+    python benchmarks/features.py                     # ablation and targets, full scale
     python benchmarks/features.py --parts ablation --applications 50000
     python benchmarks/features.py --parts targets --repeats 3
     python benchmarks/features.py --parts tuning
