@@ -29,6 +29,12 @@ DEFAULT_PIPELINES = ("data_engineering", "modelling", "reporting")
 _run_algorithms: tuple[str, ...] | None = None
 """The algorithm block names of the current run's configuration, once read."""
 
+ENGINE_KEY = "engine"
+"""The parameter naming where data engineering and scoring run: absent or
+``pandas`` (the default), or ``spark`` (conf/spark, see docs/spark.md)."""
+ENGINES = ("pandas", "spark")
+_run_engine: str = "pandas"
+
 
 class RunConfigurationMissingError(ProjectError, RuntimeError):
     """The pipelines were asked for before any Kedro context read the run's config."""
@@ -49,8 +55,21 @@ def use_algorithms(names: Iterable[str]) -> None:
 
 
 def use_run_parameters(parameters: Mapping[str, Any]) -> None:
-    """Record the algorithm blocks named in a run's resolved parameters."""
+    """Record the algorithm blocks and the engine named in a run's parameters."""
+    use_engine(parameters.get(ENGINE_KEY) or "pandas")
     use_algorithms(algorithm_block_names(parameters))
+
+
+def use_engine(engine: str) -> None:
+    """Record the run's engine; the registry is built again when it changes."""
+    global _run_engine  # noqa: PLW0603 (one run's configuration per process)
+    if engine not in ENGINES:
+        raise ProjectError(
+            f"parameters {ENGINE_KEY}: expected one of {list(ENGINES)}, got {engine!r}"
+        )
+    previous, _run_engine = _run_engine, engine
+    if previous != engine and _run_algorithms is not None:
+        _rebuild_registry()
 
 
 def _rebuild_registry() -> None:
@@ -79,14 +98,31 @@ def run_algorithms() -> tuple[str, ...]:
     return _run_algorithms
 
 
-def build_pipelines(algorithms: Sequence[str]) -> dict[str, Pipeline]:
+def build_pipelines(
+    algorithms: Sequence[str], engine: str = "pandas"
+) -> dict[str, Pipeline]:
     """Every pipeline of the project, modelling and reporting for ``algorithms``."""
     built = {}
     for name in PIPELINES:
         module = importlib.import_module(f"loan_default.pipelines.{name}")
         arguments = {"algorithms": list(algorithms)} if name in PER_ALGORITHM else {}
         built[name] = module.create_pipeline(**arguments)
+    if engine == "spark":
+        built = _on_spark(built)
     return built
+
+
+def _on_spark(pipelines: dict[str, Pipeline]) -> dict[str, Pipeline]:
+    """data_engineering and scoring on Spark; the others read driver copies."""
+    spark = importlib.import_module("loan_default.pipelines.spark")
+    on_spark = {
+        "data_engineering": spark.create_data_engineering_pipeline(),
+        "scoring": spark.create_scoring_pipeline(),
+    }
+    return {
+        name: on_spark.get(name) or spark.on_the_driver(pipeline)
+        for name, pipeline in pipelines.items()
+    }
 
 
 def register_pipelines(algorithms: Sequence[str] | None = None) -> dict[str, Pipeline]:
@@ -97,7 +133,7 @@ def register_pipelines(algorithms: Sequence[str] | None = None) -> dict[str, Pip
     would call each ``create_pipeline`` without them.)
     """
     names = run_algorithms() if algorithms is None else tuple(algorithms)
-    pipelines = build_pipelines(names)
+    pipelines = build_pipelines(names, _run_engine)
     pipelines["__default__"] = sum(
         (pipelines[name] for name in DEFAULT_PIPELINES), Pipeline([])
     )
