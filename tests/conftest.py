@@ -3,7 +3,13 @@ generated data."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# The test workers share the cores: OpenMP threads that spin while they wait (its
+# default) would starve the other worker's XGBoost fits. Set before XGBoost loads
+# OpenMP, and inherited by every `kedro run` a test starts.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import pandas as pd
 import pytest
