@@ -41,6 +41,17 @@ def test_plots_are_embedded_as_png():
     assert "<figcaption>A line</figcaption>" in page
 
 
+def test_a_saved_png_is_embedded_byte_for_byte_and_anything_else_refused():
+    parts = sections()
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
+    parts[4].add_png("Saved plot", png)
+    page = render_document("t", [], parts)
+    encoded = page.split('src="data:image/png;base64,')[1].split('"')[0]
+    assert base64.b64decode(encoded) == png
+    with pytest.raises(ValueError, match="the plot 'Not a plot' is not a PNG"):
+        parts[4].add_png("Not a plot", b"<svg></svg>")
+
+
 def test_tables_are_formatted_cells():
     table = html_table(
         pd.DataFrame({"a": [0.12345, float("nan")], "b": [1234, 5], "c": [True, False]})

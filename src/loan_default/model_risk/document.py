@@ -34,6 +34,8 @@ SECTION_TITLES = (
 )
 """The headings a validator expects, in this order."""
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
 
 @dataclass
 class Section:
@@ -54,6 +56,14 @@ class Section:
 
     def add_plot(self, description: str, figure: Figure) -> None:
         self.plots.append({"description": description, "png": figure_png(figure)})
+
+    def add_png(self, description: str, png: bytes) -> None:
+        """A plot already saved as PNG (the run's own file)."""
+        if not png.startswith(PNG_SIGNATURE):
+            raise ValueError(f"model document: the plot {description!r} is not a PNG")
+        self.plots.append(
+            {"description": description, "png": base64.b64encode(png).decode("ascii")}
+        )
 
 
 def figure_png(figure: Figure, dpi: int = 90) -> str:

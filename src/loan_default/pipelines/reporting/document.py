@@ -1,6 +1,7 @@
 """The model document node: every figure in it is read from this run's outputs
-(the catalog datasets it takes); the plots are drawn by ``plots.py`` again and
-embedded, so the page stands alone."""
+(the catalog datasets it takes), and its plots are the run's own PNG files, embedded
+so that the page stands alone; only the champion's importance, whose file is named
+after the algorithm, is drawn again."""
 
 from __future__ import annotations
 
@@ -18,14 +19,7 @@ from loan_default.pipelines.reporting.narrative import (
     protected_feature_sentences,
     significance_sentences,
 )
-from loan_default.pipelines.reporting.plots import (
-    plot_calibration_curves,
-    plot_confusion_matrix,
-    plot_feature_importance,
-    plot_lift_and_gain,
-    plot_precision_recall_curves,
-    plot_roc_curves,
-)
+from loan_default.pipelines.reporting.plots import plot_feature_importance
 from loan_default.schema import TARGET
 
 MODEL = "model"
@@ -156,9 +150,7 @@ def _performance(
     evaluation_results: pd.DataFrame,
     champion_comparison: pd.DataFrame,
     model_comparisons: pd.DataFrame,
-    test_predictions: pd.DataFrame,
-    champion_metadata: dict,
-    lift_by_decile: pd.DataFrame,
+    plots: dict[str, bytes],
     uncertainty_options: dict,
 ) -> Section:
     level = float(uncertainty_options["level"])
@@ -182,14 +174,12 @@ def _performance(
             "Variants against their baseline", pairs_table(model_comparisons)
         )
     section.add_table("All test metrics", evaluation_results, collapsed=True)
-    section.add_plot("ROC curves", plot_roc_curves(test_predictions)[0])
-    section.add_plot(
-        "Precision-recall curves", plot_precision_recall_curves(test_predictions)[0]
-    )
-    section.add_plot("Lift and cumulative gain", plot_lift_and_gain(lift_by_decile))
-    section.add_plot(
+    section.add_png("ROC curves", plots["roc_curves"])
+    section.add_png("Precision-recall curves", plots["precision_recall_curves"])
+    section.add_png("Lift and cumulative gain", plots["lift_gain"])
+    section.add_png(
         "Confusion matrix of the champion at its operating threshold",
-        plot_confusion_matrix(test_predictions, champion_metadata),
+        plots["confusion_matrix"],
     )
     return section
 
@@ -197,7 +187,7 @@ def _performance(
 def _calibration(
     calibration_summary: pd.DataFrame,
     calibration_by_grade: pd.DataFrame,
-    test_predictions: pd.DataFrame,
+    calibration_curves: bytes,
     champion_metadata: dict,
     calibration_options: dict,
 ) -> Section:
@@ -217,9 +207,9 @@ def _calibration(
     section.add_table(
         "Calibration intercept and slope, every model", calibration_summary
     )
-    section.add_plot(
+    section.add_png(
         "Observed default rate against mean predicted probability, by decile",
-        plot_calibration_curves(test_predictions),
+        calibration_curves,
     )
     return section
 
@@ -365,9 +355,13 @@ def write_model_document(
     segment_metrics: pd.DataFrame,
     stability: pd.DataFrame,
     champion_importance: pd.DataFrame,
-    lift_by_decile: pd.DataFrame,
     test_predictions: pd.DataFrame,
     model_input_train: pd.DataFrame,
+    roc_curves: bytes,
+    precision_recall_curves: bytes,
+    lift_gain: bytes,
+    confusion_matrix: bytes,
+    calibration_curves: bytes,
     algorithms: dict[str, dict],
     uncertainty_options: dict,
     segment_options: dict,
@@ -389,15 +383,18 @@ def write_model_document(
             evaluation_results=evaluation_results,
             champion_comparison=champion_comparison,
             model_comparisons=model_comparisons,
-            test_predictions=test_predictions,
-            champion_metadata=champion_metadata,
-            lift_by_decile=lift_by_decile,
+            plots={
+                "roc_curves": roc_curves,
+                "precision_recall_curves": precision_recall_curves,
+                "lift_gain": lift_gain,
+                "confusion_matrix": confusion_matrix,
+            },
             uncertainty_options=uncertainty_options,
         ),
         _calibration(
             calibration_summary,
             calibration_by_grade,
-            test_predictions,
+            calibration_curves,
             champion_metadata,
             calibration_options,
         ),
