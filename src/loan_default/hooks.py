@@ -278,9 +278,15 @@ class OnceMlflowHook(MlflowHook):
         self._logged |= new
         fresh = {name: value for name, value in inputs.items() if name in new}
         self._batch = {}
+        run_id = self.run_id
+        if in_run:
+            # The run is open in this thread: kedro-mlflow would reopen it, which
+            # reads it back from the database twice.
+            self.run_id = None
         try:
             super().before_node_run(node, catalog, fresh, is_async)
             if self._batch:
                 mlflow.log_params(self._batch)
         finally:
             self._batch = None
+            self.run_id = run_id
