@@ -4,13 +4,17 @@ algorithm blocks fail with their name."""
 from __future__ import annotations
 
 import re
+import threading
+import time
+from types import SimpleNamespace
 
 import pytest
 from kedro.framework.project import configure_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Node, Pipeline
+from kedro_mlflow.framework.hooks import MlflowHook
 
-from loan_default import pipeline_registry
+from loan_default import hooks, pipeline_registry
 from loan_default.hooks import (
     MissingInputsError,
     _all_pipelines,
@@ -148,3 +152,43 @@ def test_kedro_run_of_modelling_before_data_engineering_says_what_to_do(tmp_path
     assert "MissingInputsError" in output
     assert "kedro run --pipelines data_engineering" in output
     assert not any((project / "data" / "06_models").iterdir())
+
+
+def test_nodes_on_threads_log_each_parameter_once(monkeypatch):
+    """ThreadRunner starts nodes at once: each node's new parameters must reach
+    MLflow in its own batch, and none twice (MLflow refuses a repeated key)."""
+
+    def parent_before_node_run(self, node, catalog, inputs, is_async):
+        # kedro-mlflow's hook: it logs each parameter input, slowly enough here
+        # that the two threads' calls overlap when nothing keeps them apart.
+        for name, value in inputs.items():
+            time.sleep(0.05)
+            self._log_param(name.removeprefix("params:"), value)
+
+    batches: list[dict] = []
+    monkeypatch.setattr(MlflowHook, "before_node_run", parent_before_node_run)
+    monkeypatch.setattr(hooks.mlflow, "log_params", batches.append)
+    hook = hooks.OnceMlflowHook()
+    hook.run_id = "run"
+    monkeypatch.setattr(
+        hooks.mlflow,
+        "active_run",
+        lambda: SimpleNamespace(info=SimpleNamespace(run_id="run")),
+    )
+    inputs = {
+        "first": {f"params:a{i}": i for i in range(4)},
+        "second": {f"params:b{i}": i for i in range(4)},
+    }
+    threads = [
+        threading.Thread(target=hook.before_node_run, args=(node, None, given, False))
+        for node, given in inputs.items()
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    logged = [name for batch in batches for name in batch]
+    assert sorted(logged) == sorted(
+        name.removeprefix("params:") for given in inputs.values() for name in given
+    )
+    assert len(batches) == 2

@@ -5,6 +5,7 @@ lock; and the staging of every file the run writes (see ``loan_default.staging``
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -252,6 +253,7 @@ class OnceMlflowHook(MlflowHook):
         super().__init__()
         self._logged: set[str] = set()
         self._batch: dict[str, Any] | None = None
+        self._lock = threading.Lock()
 
     def _log_param(self, name: str, value: Any) -> None:
         if self._batch is not None and len(str(value)) <= MAX_PARAM_VAL_LENGTH:
@@ -268,6 +270,14 @@ class OnceMlflowHook(MlflowHook):
 
     @hook_impl
     def before_node_run(
+        self, node: Any, catalog: Any, inputs: dict[str, Any], is_async: bool
+    ) -> None:
+        # ThreadRunner runs nodes at once: two nodes reading the same new parameter
+        # would both log it, and MLflow refuses a parameter logged twice.
+        with self._lock:
+            self._log_new_parameters(node, catalog, inputs, is_async)
+
+    def _log_new_parameters(
         self, node: Any, catalog: Any, inputs: dict[str, Any], is_async: bool
     ) -> None:
         active = mlflow.active_run()
