@@ -272,8 +272,8 @@ class OnceMlflowHook(MlflowHook):
     def before_node_run(
         self, node: Any, catalog: Any, inputs: dict[str, Any], is_async: bool
     ) -> None:
-        # ThreadRunner runs nodes at once: two nodes reading the same new parameter
-        # would both log it, and MLflow refuses a parameter logged twice.
+        # ThreadRunner starts nodes at once, and the batch being filled is the
+        # hook's own: two nodes sharing it log each other's parameters, twice.
         with self._lock:
             self._log_new_parameters(node, catalog, inputs, is_async)
 
