@@ -55,10 +55,10 @@ class Section:
         )
 
     def add_plot(self, description: str, figure: Figure) -> None:
-        self.plots.append({"description": description, "png": figure_png(figure)})
+        self.add_png(description, figure_png(figure))
 
     def add_png(self, description: str, png: bytes) -> None:
-        """A plot already saved as PNG (the run's own file)."""
+        """A plot as PNG bytes: one of the run's files, or a figure drawn here."""
         if not png.startswith(PNG_SIGNATURE):
             raise ValueError(f"model document: the plot {description!r} is not a PNG")
         self.plots.append(
@@ -66,11 +66,11 @@ class Section:
         )
 
 
-def figure_png(figure: Figure, dpi: int = 90) -> str:
-    """The figure as base64 PNG, for a ``data:`` URI."""
+def figure_png(figure: Figure, dpi: int = 90) -> bytes:
+    """The figure as PNG."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
 
 
 def _cell(value: Any) -> str:
