@@ -1,9 +1,12 @@
 """Wiring of the scoring pipeline: a batch of new applications to versioned scores,
-streamed a chunk at a time (``score_in_chunks`` yields; the outputs append)."""
+streamed a chunk at a time (``score_in_chunks`` yields; the outputs append; a
+``StreamingNode`` holds one chunk's outputs at a time)."""
 
 from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
+
+from loan_default.streaming import StreamingNode
 
 from .nodes import collect_batch, score_in_chunks, summarise_scoring
 
@@ -17,7 +20,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["batch_raw_applications", "batch_generated_history", "batch_source"],
                 name="collect_batch",
             ),
-            Node(
+            StreamingNode(
                 score_in_chunks,
                 [
                     "production_model",
