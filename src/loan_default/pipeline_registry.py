@@ -17,7 +17,11 @@ from kedro.framework.project import pipelines as project_pipelines
 from kedro.pipeline import Pipeline
 
 from loan_default.errors import ProjectError
-from loan_default.pipelines.modelling.algorithms import algorithm_block_names
+from loan_default.pipelines.modelling.algorithms import (
+    ALGORITHMS_KEY,
+    algorithm_block_names,
+    spark_trained_block_names,
+)
 
 PIPELINES = ("data_engineering", "modelling", "reporting", "scoring", "monitoring")
 """Every registered pipeline, by its folder under ``pipelines/``."""
@@ -34,30 +38,51 @@ ENGINE_KEY = "engine"
 ``pandas`` (the default), or ``spark`` (conf/spark, see docs/spark.md)."""
 ENGINES = ("pandas", "spark")
 _run_engine: str = "pandas"
+_run_trained_on_spark: tuple[str, ...] = ()
+"""The run's algorithm blocks with ``trains_on: spark``."""
 
 
 class RunConfigurationMissingError(ProjectError, RuntimeError):
     """The pipelines were asked for before any Kedro context read the run's config."""
 
 
-def use_algorithms(names: Iterable[str]) -> None:
-    """Record the algorithm block names of the run's configuration.
+def use_algorithms(names: Iterable[str], trained_on_spark: Iterable[str] = ()) -> None:
+    """Record the algorithm block names of the run's configuration, and those of
+    them that train on Spark.
 
     Kedro builds its registry once per process and keeps it: when the names change
     (another env or conf source in the same process, e.g. a notebook's
     ``%reload_kedro --env``), the registry is built again on its next use.
     """
-    global _run_algorithms  # noqa: PLW0603 (one run's configuration per process)
-    names = tuple(names)
-    previous, _run_algorithms = _run_algorithms, names
-    if previous is not None and previous != names:
+    global _run_algorithms, _run_trained_on_spark  # noqa: PLW0603 (one run's configuration per process)
+    names, on_spark = tuple(names), tuple(trained_on_spark)
+    previous = (_run_algorithms, _run_trained_on_spark)
+    _run_algorithms, _run_trained_on_spark = names, on_spark
+    if previous[0] is not None and previous != (names, on_spark):
         _rebuild_registry()
 
 
 def use_run_parameters(parameters: Mapping[str, Any]) -> None:
     """Record the algorithm blocks and the engine named in a run's parameters."""
-    use_engine(parameters.get(ENGINE_KEY) or "pandas")
-    use_algorithms(algorithm_block_names(parameters))
+    engine = parameters.get(ENGINE_KEY) or "pandas"
+    names = algorithm_block_names(parameters)
+    on_spark = spark_trained_block_names(parameters)
+    check_spark_training(on_spark, engine)
+    use_engine(engine)
+    use_algorithms(names, on_spark)
+
+
+def check_spark_training(trained_on_spark: Sequence[str], engine: str) -> None:
+    """A clear error for a block that trains on Spark in a run without Spark."""
+    if trained_on_spark and engine != "spark":
+        blocks = ", ".join(f"params:{ALGORITHMS_KEY}.{n}" for n in trained_on_spark)
+        raise ProjectError(
+            f"{blocks}: trains_on 'spark' trains on the Spark model input, which "
+            f"only the Spark engine has ({ENGINE_KEY}: spark, kedro run --env "
+            f"spark); this run's {ENGINE_KEY} is {engine!r}. Train it on the "
+            "driver (trains_on: driver, with a scikit-learn-style estimator) or "
+            "run the Spark environment"
+        )
 
 
 def use_engine(engine: str) -> None:
@@ -99,13 +124,19 @@ def run_algorithms() -> tuple[str, ...]:
 
 
 def build_pipelines(
-    algorithms: Sequence[str], engine: str = "pandas"
+    algorithms: Sequence[str],
+    engine: str = "pandas",
+    trained_on_spark: Sequence[str] = (),
 ) -> dict[str, Pipeline]:
-    """Every pipeline of the project, modelling and reporting for ``algorithms``."""
+    """Every pipeline of the project, modelling and reporting for ``algorithms``;
+    the blocks ``trained_on_spark`` fit on the Spark model input."""
+    check_spark_training(trained_on_spark, engine)
     built = {}
     for name in PIPELINES:
         module = importlib.import_module(f"loan_default.pipelines.{name}")
         arguments = {"algorithms": list(algorithms)} if name in PER_ALGORITHM else {}
+        if name == "modelling":
+            arguments["trained_on_spark"] = list(trained_on_spark)
         built[name] = module.create_pipeline(**arguments)
     if engine == "spark":
         built = _on_spark(built)
@@ -128,12 +159,15 @@ def _on_spark(pipelines: dict[str, Pipeline]) -> dict[str, Pipeline]:
 def register_pipelines(algorithms: Sequence[str] | None = None) -> dict[str, Pipeline]:
     """Register every pipeline by its folder name, and the default run.
 
-    ``algorithms``: the algorithm block names; default: those of the run's
-    configuration, recorded by the project context. (Not ``find_pipelines``: it
-    would call each ``create_pipeline`` without them.)
+    ``algorithms``: the algorithm block names (all trained on the driver);
+    default: those of the run's configuration, recorded by the project context.
+    (Not ``find_pipelines``: it would call each ``create_pipeline`` without them.)
     """
-    names = run_algorithms() if algorithms is None else tuple(algorithms)
-    pipelines = build_pipelines(names, _run_engine)
+    if algorithms is None:
+        names, on_spark = run_algorithms(), _run_trained_on_spark
+    else:
+        names, on_spark = tuple(algorithms), ()
+    pipelines = build_pipelines(names, _run_engine, on_spark)
     pipelines["__default__"] = sum(
         (pipelines[name] for name in DEFAULT_PIPELINES), Pipeline([])
     )

@@ -3,6 +3,9 @@ small Arrow batches (so a partition reaches the pandas functions in several)."""
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 
 from loan_default.spark_session import java_available
@@ -20,6 +23,9 @@ def spark():
             "openjdk-17-jre-headless; .ci/run installs it when run as root)"
         )
     from pyspark.sql import SparkSession  # noqa: PLC0415
+
+    # Spark's Python workers run this interpreter, whatever `python3` the PATH has.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
     session = (
         SparkSession.builder.master("local[2]")

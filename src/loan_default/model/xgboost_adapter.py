@@ -7,6 +7,8 @@ per-call checks cost more than scoring a few rows.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -76,3 +78,18 @@ def iteration_range(model: object) -> tuple[int, int]:
         else None
     )
     return (0, best + 1) if best is not None else (0, 0)
+
+
+def classifier_of_booster(
+    booster: xgboost.Booster, parameters: Mapping[str, Any]
+) -> xgboost.XGBClassifier:
+    """A scikit-learn ``XGBClassifier`` with ``parameters`` holding a trained binary
+    ``booster`` (e.g. ``xgboost.spark``'s ``get_booster()``): the estimator every
+    XGBoost block gives, so that it is saved, loaded, explained and scored alike.
+
+    Read from the booster's own JSON: its trees, feature names and early stopping's
+    ``best_iteration`` come with it.
+    """
+    classifier = xgboost.XGBClassifier(**parameters)
+    classifier.load_model(bytearray(booster.save_raw(raw_format="json")))
+    return classifier

@@ -6,6 +6,11 @@ particular library beyond the scikit-learn estimator API (``get_params`` /
 ``set_params`` / ``fit`` / ``predict_proba``) and, for early stopping, the
 ``eval_set`` / ``early_stopping_rounds`` convention of gradient-boosting libraries.
 
+A block with ``trains_on: spark`` names a Spark ML estimator instead (a
+``pyspark.ml.Estimator`` such as ``xgboost.spark.SparkXGBClassifier``), whose
+settings are its Spark params: it trains on the Spark model input of ``kedro run
+--env spark`` without collecting it (docs/spark.md).
+
 A block is read into ``AlgorithmBlock``, a pydantic model whose validators check it
 against the estimator it names. Errors are ``AlgorithmConfigError``s naming the block
 (``params:algorithms.<name>``) and each offending key.
@@ -43,6 +48,9 @@ ALGORITHMS_KEY = "algorithms"
 ClassImbalance = Literal["none", "scale_pos_weight", "balanced", "balanced_subsample"]
 Calibration = Literal["prior_correction", "none"]  # model.calibration's methods
 SearchMethod = Literal["none", "grid", "random"]
+TrainsOn = Literal["driver", "spark"]
+SPARK = "spark"
+"""``trains_on`` of a block trained by Spark on the Spark model input."""
 SEARCH_METHODS = get_args(SearchMethod)
 
 # How each class_imbalance choice is applied: the estimator parameter it sets and
@@ -97,19 +105,26 @@ def algorithm_block_names(parameters: Mapping[str, Any]) -> list[str]:
     return [str(name) for name in blocks]
 
 
+def spark_trained_block_names(parameters: Mapping[str, Any]) -> list[str]:
+    """The algorithm blocks of a run's parameters that train on Spark
+    (``trains_on: spark``), in written order."""
+    return [
+        name
+        for name, block in parameters[ALGORITHMS_KEY].items()
+        if isinstance(block, Mapping) and block.get("trains_on") == SPARK
+    ]
+
+
 def _fail(reason: str, key: str | None = None) -> PydanticCustomError:
     # The reason travels in ctx, not in the template: pydantic would format any
     # braces of a quoted value. `key` extends the error's location (see _describe).
     return PydanticCustomError(_BLOCK_ERROR, "{reason}", {"reason": reason, "key": key})
 
 
-def import_estimator_class(path: str) -> type:
-    """The class an estimator import path names, if it can give probabilities."""
+def _import_class(path: str, example: str) -> type:
+    """The class an import path names (``example``: a path of the right form)."""
     if "." not in path:
-        raise _fail(
-            "must be an import path such as 'sklearn.tree.DecisionTreeClassifier'; "
-            f"got {path!r}"
-        )
+        raise _fail(f"must be an import path such as {example!r}; got {path!r}")
     module_name, _, class_name = path.rpartition(".")
     try:
         module = importlib.import_module(module_name)
@@ -120,6 +135,12 @@ def import_estimator_class(path: str) -> type:
     estimator_class = getattr(module, class_name, None)
     if not isinstance(estimator_class, type):
         raise _fail(f"module {module_name!r} has no class {class_name!r}")
+    return estimator_class
+
+
+def import_estimator_class(path: str) -> type:
+    """The class an estimator import path names, if it can give probabilities."""
+    estimator_class = _import_class(path, "sklearn.tree.DecisionTreeClassifier")
     if not hasattr(estimator_class, "predict_proba"):
         raise _fail(
             f"{path} has no predict_proba, so it cannot give a probability of default"
@@ -127,9 +148,36 @@ def import_estimator_class(path: str) -> type:
     return estimator_class
 
 
+def import_spark_estimator_class(path: str) -> type:
+    """The class an import path names, if it is a Spark ML estimator."""
+    try:
+        from pyspark.ml import Estimator  # noqa: PLC0415 (PySpark is an extra)
+    except ImportError as error:
+        raise _fail(
+            f"trains_on {SPARK!r} needs PySpark (the spark extra): {error}"
+        ) from error
+    estimator_class = _import_class(path, "xgboost.spark.SparkXGBClassifier")
+    if not issubclass(estimator_class, Estimator):
+        raise _fail(
+            f"{path} is not a Spark ML estimator (a pyspark.ml.Estimator such as "
+            f"xgboost.spark.SparkXGBClassifier), as trains_on {SPARK!r} needs; "
+            "train it on the driver's copy instead (trains_on: driver)"
+        )
+    return estimator_class
+
+
+def _set_by_the_template(name: str) -> bool:
+    # The template names the columns a Spark estimator reads; a block does not.
+    return name.endswith(("Col", "_col", "_cols")) or name == "arbitrary_params_dict"
+
+
 @functools.cache
-def estimator_parameters(path: str) -> frozenset[str]:
-    """The constructor parameters (``get_params`` names) of an estimator class."""
+def estimator_parameters(path: str, trains_on: str = "driver") -> frozenset[str]:
+    """The constructor parameters (``get_params`` names) of an estimator class; of a
+    Spark estimator, its Spark params but the columns the template sets."""
+    if trains_on == SPARK:
+        params = import_spark_estimator_class(path)().params
+        return frozenset(p.name for p in params if not _set_by_the_template(p.name))
     return frozenset(import_estimator_class(path)().get_params())
 
 
@@ -149,7 +197,11 @@ def _unknown(names: Iterable[str], known: Iterable[str], what: str) -> str | Non
 def _parameters_of_estimator(info: ValidationInfo) -> frozenset[str] | None:
     # Present only when the estimator field was valid: fields validate in order.
     path = info.data.get("estimator")
-    return estimator_parameters(path) if path else None
+    return estimator_parameters(path, _trains_on(info)) if path else None
+
+
+def _trains_on(info: ValidationInfo) -> str:
+    return info.data.get("trains_on", "driver")
 
 
 def _searching(info: ValidationInfo) -> bool:
@@ -203,6 +255,8 @@ class AlgorithmBlock(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
+    # First: the other fields are checked against the estimator it describes.
+    trains_on: TrainsOn = "driver"
     estimator: str
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
     class_imbalance: ClassImbalance = "none"
@@ -222,9 +276,22 @@ class AlgorithmBlock(BaseModel):
 
     @field_validator("estimator")
     @classmethod
-    def _importable(cls, path: str) -> str:
-        import_estimator_class(path)
+    def _importable(cls, path: str, info: ValidationInfo) -> str:
+        if _trains_on(info) == SPARK:
+            import_spark_estimator_class(path)
+        else:
+            import_estimator_class(path)
         return path
+
+    @field_validator("scale_features")
+    @classmethod
+    def _scaling_on_the_driver(cls, scale: bool, info: ValidationInfo) -> bool:
+        if scale and _trains_on(info) == SPARK:
+            raise _fail(
+                f"cannot be combined with trains_on {SPARK!r} (the scaler is fitted "
+                "on the driver's copy of the training split)"
+            )
+        return scale
 
     @field_validator("hyperparameters")
     @classmethod
@@ -276,6 +343,12 @@ class AlgorithmBlock(BaseModel):
     def _searched_hyperparameters_exist(
         cls, search: SearchSpec, info: ValidationInfo
     ) -> SearchSpec:
+        if search.method != "none" and _trains_on(info) == SPARK:
+            raise _fail(
+                f"must be none with trains_on {SPARK!r}: the search cross-validates "
+                "on the driver's copy of the training split",
+                key="method",
+            )
         known = _parameters_of_estimator(info)
         problem = known is not None and _unknown(search.space, known, "hyperparameter")
         if problem:
@@ -303,11 +376,13 @@ class AlgorithmBlock(BaseModel):
 
     @property
     def estimator_class(self) -> type:
+        if self.trains_on == SPARK:
+            return import_spark_estimator_class(self.estimator)
         return import_estimator_class(self.estimator)
 
     @property
     def parameter_names(self) -> frozenset[str]:
-        return estimator_parameters(self.estimator)
+        return estimator_parameters(self.estimator, self.trains_on)
 
 
 # Wording of pydantic's own errors, each followed by "; got <value>".
@@ -442,6 +517,9 @@ def build_estimator(
         settings[name] = class_ratio if value == "auto" else value
     if spec.early_stopping_rounds is not None:
         settings["early_stopping_rounds"] = spec.early_stopping_rounds
+    if spec.trains_on == SPARK:
+        estimator.setParams(**settings)  # Spark ML's name for set_params
+        return estimator
     estimator.set_params(**settings)
     if spec.scale_features:
         return SklearnPipeline([("scale", StandardScaler()), (MODEL_STEP, estimator)])

@@ -106,12 +106,11 @@ def split_features_target(
     return features.astype("float64"), target.astype("int64")
 
 
-def _check_same_features(
-    features: pd.DataFrame, expected: list[str], split: str
-) -> None:
-    if list(features.columns) != list(expected):
-        missing = [name for name in expected if name not in features]
-        extra = [name for name in features if name not in expected]
+def check_same_features(columns: list[str], expected: list[str], split: str) -> None:
+    """A clear error unless a split's feature columns are the training data's."""
+    if list(columns) != list(expected):
+        missing = [name for name in expected if name not in columns]
+        extra = [name for name in columns if name not in expected]
         raise ValueError(
             f"model_input_{split}: feature columns differ from the training data's; "
             f"missing {missing[:_MAX_EXAMPLES]}, extra {extra[:_MAX_EXAMPLES]}"
@@ -225,16 +224,47 @@ def fit_model(
         validation_features, validation_target = split_features_target(
             validation, "validation"
         )
-        _check_same_features(validation_features, list(features), "validation")
+        check_same_features(
+            list(validation_features.columns), list(features), "validation"
+        )
         fit_kwargs = {
             "eval_set": [(validation_features, validation_target)],
             "verbose": False,
         }
     estimator.fit(features, target, **fit_kwargs)
     fit_seconds = time.perf_counter() - started
-    model, calibration = _calibrated(estimator, model_options, class_ratio)
+    model, summary = fitted_model(
+        estimator,
+        model_options,
+        defaults=defaults,
+        best=best,
+        search_summary=search_summary,
+        n_train_rows=len(target),
+        n_features=features.shape[1],
+        positives=positives,
+        fit_seconds=fit_seconds,
+    )
+    return model, summary
 
+
+def fitted_model(  # noqa: PLR0913 (what one fit found, by name)
+    estimator: Any,
+    model_options: Mapping[str, Any],
+    *,
+    defaults: Mapping[str, Any],
+    best: Mapping[str, Any],
+    search_summary: dict[str, Any],
+    n_train_rows: int,
+    n_features: int,
+    positives: int,
+    fit_seconds: float,
+) -> tuple[Any, dict[str, Any]]:
+    """A fitted estimator calibrated as its block asks, and the fit summary: the
+    same for every block, wherever it trained."""
+    class_ratio = (n_train_rows - positives) / positives
+    model, calibration = _calibrated(estimator, model_options, class_ratio)
     core = core_estimator(estimator)
+    rounds = model_options.get("early_stopping_rounds")
     applied = {
         *(model_options.get("hyperparameters") or {}),
         *defaults,
@@ -246,9 +276,9 @@ def fit_model(
         early_stopping["n_trees_used"] = int(core.best_iteration) + 1
     summary = {
         "estimator": model_options["estimator"],
-        "n_train_rows": len(target),
-        "n_features": features.shape[1],
-        "train_default_rate": positives / len(target),
+        "n_train_rows": n_train_rows,
+        "n_features": n_features,
+        "train_default_rate": positives / n_train_rows,
         "class_imbalance": model_options.get("class_imbalance", "none"),
         "negatives_per_positive": class_ratio,
         "fit_seconds": fit_seconds,

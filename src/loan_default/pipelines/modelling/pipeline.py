@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import importlib
+from collections.abc import Callable, Iterable
 
 from kedro.pipeline import Node, Pipeline
 
 from loan_default.pipelines.modelling.algorithms import (
     ALGORITHMS_KEY,
     PROMOTION_NAMESPACE,
+    SPARK,
 )
 from loan_default.pipelines.modelling.nodes import (
     assemble_model,
@@ -62,17 +64,31 @@ def published(algorithm: str, output: str) -> str:
     return f"{algorithm}_{output}"
 
 
-def model_template(algorithm: str | None = None) -> Pipeline:
+def _fit_function(trains_on: str) -> tuple[Callable, list[str]]:
+    """The fit node's function for a block's ``trains_on``, and its tags."""
+    if trains_on != SPARK:
+        return fit_model, []
+    # Imported only when a block trains on Spark: PySpark is an extra. The tag
+    # keeps the node reading the Spark model inputs where the other nodes read
+    # their driver copies (pipelines/spark).
+    spark = importlib.import_module("loan_default.pipelines.spark")
+    return spark.fit_model_on_spark, [spark.READS_SPARK]
+
+
+def model_template(algorithm: str | None = None, trains_on: str = "driver") -> Pipeline:
     """One algorithm's pipeline, written once and instantiated per namespace: fit
     the estimator, assemble the inference object, choose its decision rule on
     validation, then score validation and test through that same object.
-    ``algorithm`` (the block's name) only words the fit's errors."""
+    ``algorithm`` (the block's name) only words the fit's errors; ``trains_on``
+    (the block's key) says whether the fit reads the driver's model input or, in
+    the Spark environment, trains on the Spark one."""
+    fit, fit_tags = _fit_function(trains_on)
     return Pipeline(
         [
             Node(
-                # Named and documented as fit_model (Kedro-Viz shows its code).
+                # Named and documented as the fit function (Kedro-Viz shows its code).
                 functools.update_wrapper(
-                    functools.partial(fit_model, algorithm=algorithm), fit_model
+                    functools.partial(fit, algorithm=algorithm), fit
                 ),
                 inputs=[
                     "model_input_train",
@@ -82,6 +98,7 @@ def model_template(algorithm: str | None = None) -> Pipeline:
                 ],
                 outputs=["estimator", "fit_summary"],
                 name="fit_model",
+                tags=fit_tags,
             ),
             Node(
                 assemble_model,
@@ -247,14 +264,19 @@ def promotion_pipeline() -> Pipeline:
     )
 
 
-def create_pipeline(algorithms: Iterable[str], **kwargs) -> Pipeline:
-    """The template once per algorithm block, then the champion across them."""
+def create_pipeline(
+    algorithms: Iterable[str], trained_on_spark: Iterable[str] = (), **kwargs
+) -> Pipeline:
+    """The template once per algorithm block, then the champion across them.
+
+    ``trained_on_spark``: the blocks with ``trains_on: spark`` (Spark environment)."""
     # The names of the run's algorithm blocks, passed by the pipeline registry.
     names = list(algorithms)
+    on_spark = set(trained_on_spark)
     per_algorithm = sum(
         (
             Pipeline(
-                model_template(name),
+                model_template(name, SPARK if name in on_spark else "driver"),
                 namespace=name,
                 inputs=set(SHARED_INPUTS),
                 parameters={

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,10 +29,17 @@ from loan_default.features import (
     to_model_input,
 )
 from loan_default.model.scoring_model import DECISION, ScoringModel
+from loan_default.model.xgboost_adapter import classifier_of_booster
 from loan_default.pipelines.data_engineering.nodes import (
     fit_feature_transformer,
     split_applicants,
 )
+from loan_default.pipelines.modelling.algorithms import (
+    ALGORITHMS_KEY,
+    build_estimator,
+    resolve_monotone_constraints,
+)
+from loan_default.pipelines.modelling.nodes import check_same_features, fitted_model
 from loan_default.pipelines.scoring.nodes import (
     CHUNK_COLUMNS,
     QUARANTINE_REASON_COLUMNS,
@@ -56,6 +64,13 @@ from loan_default.spark.frames import (
     spark_schema,
     table_spark_schema,
     typed_like_schema,
+)
+from loan_default.spark.training import (
+    booster_of,
+    class_counts,
+    feature_columns,
+    fit_on_spark,
+    xgboost_settings,
 )
 from loan_default.validation import (
     RawDataValidationError,
@@ -565,3 +580,63 @@ def count_spark_scoring(
             "rule (see quarantine.csv's reasons)"
         )
     return pd.DataFrame([counts], columns=CHUNK_COLUMNS)
+
+
+def fit_model_on_spark(
+    train: DataFrame,
+    validation: DataFrame,
+    model_options: dict[str, Any],
+    modelling_options: dict[str, Any],
+    algorithm: str | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """Fit a block that trains on Spark (``trains_on: spark``) on the Spark model
+    input, on the executors: the training split is never collected. Return the
+    estimator every XGBoost block gives (an ``XGBClassifier`` holding the trained
+    booster, calibrated as the block asks) and the fit summary of ``fit_model``.
+
+    Early stopping, when the block asks for it, watches the validation split's
+    rows, passed to Spark with the training rows. ``algorithm``: the block's name,
+    for error messages.
+    """
+    features = feature_columns(train, "train")
+    rows, positives = class_counts(train, features, "train")
+    if positives in (0, rows):
+        raise ValueError(
+            f"model_input_train: column {TARGET} must hold both classes; "
+            f"{positives} of {rows} rows are 1"
+        )
+    defaults = {"random_state": modelling_options["random_state"]}
+    estimator = build_estimator(
+        model_options, defaults, (rows - positives) / positives, algorithm
+    )
+    monotone = resolve_monotone_constraints(model_options, features, algorithm)
+    if monotone:
+        estimator.setParams(monotone_constraints=monotone)
+    if estimator.hasParam("verbose"):
+        estimator.setParams(verbose=False)  # no line per round in the run's log
+    watched = None
+    if model_options.get("early_stopping_rounds") is not None:
+        check_same_features(
+            feature_columns(validation, "validation"), features, "validation"
+        )
+        class_counts(validation, features, "validation")
+        watched = validation
+    started = time.perf_counter()
+    spark_model = fit_on_spark(estimator, train, watched, features)
+    fit_seconds = time.perf_counter() - started
+    where = f"params:{ALGORITHMS_KEY}.{algorithm}" if algorithm else "algorithm block"
+    classifier = classifier_of_booster(
+        booster_of(spark_model, where), xgboost_settings(estimator)
+    )
+    model, summary = fitted_model(
+        classifier,
+        model_options,
+        defaults=defaults,
+        best={},
+        search_summary={"method": "none"},
+        n_train_rows=rows,
+        n_features=len(features),
+        positives=positives,
+        fit_seconds=fit_seconds,
+    )
+    return model, {**summary, "trains_on": "spark"}

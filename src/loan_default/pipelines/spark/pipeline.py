@@ -37,6 +37,10 @@ COLLECTED = (
     "scores",
 )
 """Spark datasets the default pipelines read whole, collected on the driver."""
+READS_SPARK = "spark"
+"""Tag of the nodes that read Spark datasets themselves, as every node here does
+and the fit of a block that trains on Spark: ``on_the_driver`` leaves their inputs
+as they are."""
 HOLDOUT_HISTORY = "previous_application_holdout"
 TEST_CLEAN = "application_clean_test"
 
@@ -116,7 +120,7 @@ def create_data_engineering_pipeline() -> Pipeline:
                 name="select_holdout_applications",
             ),
         ],
-        tags=["data_engineering", "spark"],
+        tags=["data_engineering", READS_SPARK],
     )
 
 
@@ -164,7 +168,7 @@ def create_scoring_pipeline() -> Pipeline:
                 name="summarise_scoring",
             ),
         ],
-        tags=["scoring", "spark"],
+        tags=["scoring", READS_SPARK],
     )
 
 
@@ -201,12 +205,20 @@ BRIDGED = {
 
 def on_the_driver(pipeline: Pipeline) -> Pipeline:
     """``pipeline`` reading the driver copies of the Spark datasets it reads, with
-    the nodes that collect them (tagged like the pipeline's own nodes)."""
-    bridged = sorted(set(pipeline.inputs()) & set(BRIDGED))
+    the nodes that collect them (tagged like the pipeline's own nodes). Its nodes
+    tagged ``READS_SPARK`` keep reading the Spark datasets; a dataset only they
+    read is not collected."""
+    on_spark = pipeline.only_nodes_with_tags(READS_SPARK)
+    on_driver = pipeline - on_spark
+    bridged = sorted(set(on_driver.inputs()) & set(BRIDGED))
     if not bridged:
         return pipeline
-    tags = set().union(*(node.tags for node in pipeline.nodes)) - {"spark"}
-    collect = Pipeline([_bridge_node(name) for name in bridged], tags=[*tags, "spark"])
-    return collect + Pipeline(
-        pipeline, inputs={name: BRIDGED[name] for name in bridged}
+    tags = set().union(*(node.tags for node in on_driver.nodes)) - {READS_SPARK}
+    collect = Pipeline(
+        [_bridge_node(name) for name in bridged], tags=[*tags, READS_SPARK]
+    )
+    return (
+        collect
+        + Pipeline(on_driver, inputs={name: BRIDGED[name] for name in bridged})
+        + on_spark
     )
