@@ -64,12 +64,10 @@ def use_algorithms(names: Iterable[str], trained_on_spark: Iterable[str] = ()) -
 
 def use_run_parameters(parameters: Mapping[str, Any]) -> None:
     """Record the algorithm blocks and the engine named in a run's parameters."""
-    engine = parameters.get(ENGINE_KEY) or "pandas"
-    names = algorithm_block_names(parameters)
-    on_spark = spark_trained_block_names(parameters)
-    check_spark_training(on_spark, engine)
-    use_engine(engine)
-    use_algorithms(names, on_spark)
+    use_engine(parameters.get(ENGINE_KEY) or "pandas")
+    use_algorithms(
+        algorithm_block_names(parameters), spark_trained_block_names(parameters)
+    )
 
 
 def check_spark_training(trained_on_spark: Sequence[str], engine: str) -> None:

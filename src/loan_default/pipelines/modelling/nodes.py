@@ -186,6 +186,16 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def negatives_per_positive(rows: int, positives: int) -> float:
+    """The training split's class ratio; a clear error unless it holds both classes."""
+    if positives in (0, rows):
+        raise ValueError(
+            f"model_input_train: column {TARGET} must hold both classes; "
+            f"{positives} of {rows} rows are 1"
+        )
+    return (rows - positives) / positives
+
+
 def fit_model(
     train: pd.DataFrame,
     validation: pd.DataFrame,
@@ -201,12 +211,7 @@ def fit_model(
     """
     features, target = split_features_target(train, "train")
     positives = int(target.sum())
-    if positives in (0, len(target)):
-        raise ValueError(
-            f"model_input_train: column {TARGET} must hold both classes; "
-            f"{positives} of {len(target)} rows are 1"
-        )
-    class_ratio = (len(target) - positives) / positives
+    class_ratio = negatives_per_positive(len(target), positives)
     defaults = {"random_state": modelling_options["random_state"]}
     estimator = build_estimator(model_options, defaults, class_ratio, algorithm)
     monotone = resolve_monotone_constraints(model_options, features, algorithm)
@@ -261,7 +266,7 @@ def fitted_model(  # noqa: PLR0913 (what one fit found, by name)
 ) -> tuple[Any, dict[str, Any]]:
     """A fitted estimator calibrated as its block asks, and the fit summary: the
     same for every block, wherever it trained."""
-    class_ratio = (n_train_rows - positives) / positives
+    class_ratio = negatives_per_positive(n_train_rows, positives)
     model, calibration = _calibrated(estimator, model_options, class_ratio)
     core = core_estimator(estimator)
     rounds = model_options.get("early_stopping_rounds")

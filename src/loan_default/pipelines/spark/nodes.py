@@ -39,7 +39,11 @@ from loan_default.pipelines.modelling.algorithms import (
     build_estimator,
     resolve_monotone_constraints,
 )
-from loan_default.pipelines.modelling.nodes import check_same_features, fitted_model
+from loan_default.pipelines.modelling.nodes import (
+    check_same_features,
+    fitted_model,
+    negatives_per_positive,
+)
 from loan_default.pipelines.scoring.nodes import (
     CHUNK_COLUMNS,
     QUARANTINE_REASON_COLUMNS,
@@ -600,15 +604,9 @@ def fit_model_on_spark(
     """
     features = feature_columns(train, "train")
     rows, positives = class_counts(train, features, "train")
-    if positives in (0, rows):
-        raise ValueError(
-            f"model_input_train: column {TARGET} must hold both classes; "
-            f"{positives} of {rows} rows are 1"
-        )
+    class_ratio = negatives_per_positive(rows, positives)
     defaults = {"random_state": modelling_options["random_state"]}
-    estimator = build_estimator(
-        model_options, defaults, (rows - positives) / positives, algorithm
-    )
+    estimator = build_estimator(model_options, defaults, class_ratio, algorithm)
     monotone = resolve_monotone_constraints(model_options, features, algorithm)
     if monotone:
         estimator.setParams(monotone_constraints=monotone)
