@@ -580,6 +580,37 @@ def test_transformer_rejects_an_empty_train_table() -> None:
         FeatureTransformer().fit(TRAIN.iloc[:0])
 
 
+@pytest.mark.parametrize("per_batch", [1, 2, 3])
+def test_transformer_fitted_in_column_batches_equals_the_whole_fit(
+    fitted: FeatureTransformer, per_batch: int
+) -> None:
+    columns = TRAIN.columns.tolist()
+    batches = (
+        TRAIN[columns[start : start + per_batch]]
+        for start in range(0, len(columns), per_batch)
+    )
+    in_batches = FeatureTransformer(min_category_frequency=0.15).fit_in_column_batches(
+        columns, batches, len(TRAIN)
+    )
+    assert in_batches.to_state() == fitted.to_state()
+
+
+def test_transformer_refuses_column_batches_out_of_order() -> None:
+    columns = TRAIN.columns.tolist()
+    with pytest.raises(ValueError, match=r"the batches hold the columns .*expected"):
+        FeatureTransformer().fit_in_column_batches(
+            columns, [TRAIN[columns[::-1]]], len(TRAIN)
+        )
+
+
+def test_transformer_refuses_a_column_batch_of_other_rows() -> None:
+    columns = TRAIN.columns.tolist()
+    with pytest.raises(ValueError, match=r"a batch of columns has 5 rows, expected 10"):
+        FeatureTransformer().fit_in_column_batches(
+            columns, [TRAIN[columns[:2]], TRAIN[columns[2:]].iloc[:5]], len(TRAIN)
+        )
+
+
 def test_transformer_names_text_in_a_numeric_column(
     fitted: FeatureTransformer,
 ) -> None:

@@ -694,20 +694,31 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
         self.missing_indicators = missing_indicators
 
     def fit(self, features: pd.DataFrame, y: object = None) -> FeatureTransformer:
+        if not isinstance(features, pd.DataFrame):
+            raise TypeError(f"features: expected a DataFrame, got {type(features)}")
+        return self.fit_in_column_batches(
+            [str(column) for column in features.columns], [features], len(features)
+        )
+
+    def fit_in_column_batches(
+        self, columns: Sequence[str], batches: Iterable[pd.DataFrame], n_rows: int
+    ) -> FeatureTransformer:
+        """``fit`` on a table of ``n_rows`` rows that arrives as frames of a few of
+        its ``columns`` each, in their order: what is learnt is per column, so one
+        batch of columns at a time is all the memory it needs (the Spark
+        environment fits the training split so)."""
         frequency = self.min_category_frequency
         if not isinstance(frequency, int | float) or not 0 <= frequency < 1:
             raise ValueError(
                 "transformer.min_category_frequency: expected a share in [0, 1), "
                 f"got {frequency!r}"
             )
-        if not isinstance(features, pd.DataFrame):
-            raise TypeError(f"features: expected a DataFrame, got {type(features)}")
-        if features.empty:
+        columns = list(columns)
+        if n_rows == 0 or not columns:
             raise ValueError("features: cannot fit on an empty table")
-        if features.columns.duplicated().any():
-            repeated = features.columns[features.columns.duplicated()].tolist()
+        if len(set(columns)) != len(columns):
+            repeated = sorted({c for c in columns if columns.count(c) > 1})
             raise ValueError(f"features: repeated column names {repeated}")
-        n_rows = len(features)
         self.numeric_columns_: list[str] = []
         self.categorical_columns_: list[str] = []
         self.medians_: dict[str, float] = {}
@@ -718,46 +729,65 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):
         # levels: the names follow the same order.
         numeric_names: list[str] = []
         categorical_names: list[str] = []
-        for column in features.columns:
-            if column in NOT_FEATURES:
-                continue
-            values = features[column]
-            if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(
-                values
-            ):
-                array = _as_float(values, column)
-                missing = np.isnan(array)
-                self.numeric_columns_.append(column)
-                self.medians_[column] = (
-                    float(np.median(array[~missing])) if (~missing).any() else 0.0
+        seen: list[str] = []
+        for batch in batches:
+            if len(batch) != n_rows:
+                raise ValueError(
+                    f"features: a batch of columns has {len(batch)} rows, expected "
+                    f"{n_rows}"
                 )
-                self.numeric_had_missing_[column] = bool(missing.any())
-                numeric_names.append(column)
-                if self.missing_indicators and missing.any():
-                    numeric_names.append(column + MISSING_INDICATOR_SUFFIX)
-            else:
-                text = values.astype("string")
-                counts = text.value_counts(dropna=True)
-                kept = counts[counts >= frequency * n_rows].index
-                self.categorical_columns_.append(column)
-                self.levels_[column] = sorted(str(level) for level in kept)
-                self.categorical_had_missing_[column] = bool(text.isna().any())
-                categorical_names += [
-                    _safe_name(f"{column}={level}") for level in self.levels_[column]
-                ]
-                categorical_names.append(f"{column}={OTHER_LEVEL}")
-                if self.categorical_had_missing_[column]:
-                    categorical_names.append(f"{column}={MISSING_LEVEL}")
+            for column in batch.columns:
+                seen.append(str(column))
+                if column in NOT_FEATURES:
+                    continue
+                values = batch[column]
+                if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(
+                    values
+                ):
+                    numeric_names += self._learn_numeric(column, values)
+                else:
+                    categorical_names += self._learn_levels(column, values, n_rows)
+        if seen != columns:
+            raise ValueError(
+                f"features: the batches hold the columns {seen}, expected {columns}"
+            )
         names = numeric_names + categorical_names
         if len(set(names)) != len(names):
             repeated = sorted({n for n in names if names.count(n) > 1})
             raise ValueError(f"features: output column names collide: {repeated}")
         self.feature_names_in_ = np.asarray(
-            [c for c in features.columns if c not in NOT_FEATURES], dtype=object
+            [c for c in columns if c not in NOT_FEATURES], dtype=object
         )
         self.n_features_in_ = len(self.feature_names_in_)
         self.feature_names_out_ = names
         return self
+
+    def _learn_numeric(self, column: str, values: pd.Series) -> list[str]:
+        """Learn a numeric column's median and gaps; return its output names."""
+        array = _as_float(values, column)
+        missing = np.isnan(array)
+        self.numeric_columns_.append(column)
+        self.medians_[column] = (
+            float(np.median(array[~missing])) if (~missing).any() else 0.0
+        )
+        self.numeric_had_missing_[column] = bool(missing.any())
+        if self.missing_indicators and missing.any():
+            return [column, column + MISSING_INDICATOR_SUFFIX]
+        return [column]
+
+    def _learn_levels(self, column: str, values: pd.Series, n_rows: int) -> list[str]:
+        """Learn a text column's frequent levels and gaps; return its output names."""
+        text = values.astype("string")
+        counts = text.value_counts(dropna=True)
+        kept = counts[counts >= self.min_category_frequency * n_rows].index
+        self.categorical_columns_.append(column)
+        self.levels_[column] = sorted(str(level) for level in kept)
+        self.categorical_had_missing_[column] = bool(text.isna().any())
+        names = [_safe_name(f"{column}={level}") for level in self.levels_[column]]
+        names.append(f"{column}={OTHER_LEVEL}")
+        if self.categorical_had_missing_[column]:
+            names.append(f"{column}={MISSING_LEVEL}")
+        return names
 
     _STATE = (
         "numeric_columns_",

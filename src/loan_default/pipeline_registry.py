@@ -35,7 +35,7 @@ _run_algorithms: tuple[str, ...] | None = None
 
 ENGINE_KEY = "engine"
 """The parameter naming where data engineering and scoring run: absent or
-``pandas`` (the default), or ``spark`` (conf/spark, see docs/spark.md)."""
+``pandas`` (the default), or ``spark`` (conf/spark, see docs/scale.md)."""
 ENGINES = ("pandas", "spark")
 _run_engine: str = "pandas"
 _run_trained_on_spark: tuple[str, ...] = ()

@@ -28,6 +28,7 @@ from loan_default.pipelines.spark import (  # noqa: E402
 )
 from loan_default.pipelines.spark.nodes import (  # noqa: E402
     collect_model_input,
+    fit_transformer_on_driver,
     score_spark_batch,
     validate_spark_batch,
 )
@@ -35,7 +36,11 @@ from loan_default.pipelines.spark.nodes import (  # noqa: E402
 N_APPLICATIONS = 2_000
 SEED = 5
 TOLERANCE = 1e-9
-SPARK = {"applications_per_group": 500, "driver_max_rows": 100_000}
+SPARK = {
+    "applications_per_group": 500,
+    "driver_max_rows": 100_000,
+    "transformer_fit_columns": 8,
+}
 """Four groups of applicants for the history steps."""
 PARTS = ("train", "validation", "test")
 
@@ -122,6 +127,15 @@ def test_the_transformer_is_fitted_on_the_same_training_split(
         spark_outputs["feature_transformer"].to_state()
         == default_outputs["feature_transformer"].to_state()
     )
+
+
+def test_a_transformer_fit_of_no_columns_at_a_time_is_refused() -> None:
+    with pytest.raises(
+        ValueError, match=r"spark.transformer_fit_columns: expected at least 1, got 0"
+    ):
+        fit_transformer_on_driver(
+            None, None, {}, {**SPARK, "transformer_fit_columns": 0}
+        )
 
 
 def test_holdout_applications_are_the_default_environments(

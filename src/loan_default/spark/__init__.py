@@ -3,7 +3,7 @@
 Nothing here builds a feature, a rule or a score: these helpers only move Spark
 partitions into pandas frames, call the function they are given (the same function
 the default environment calls on the whole table) and describe its output to Spark.
-See docs/spark.md.
+See docs/scale.md.
 """
 
 from loan_default.spark.frames import (

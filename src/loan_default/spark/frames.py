@@ -165,6 +165,6 @@ def collect_frame(frame: DataFrame, max_rows: int, what: str) -> pd.DataFrame:
         raise DriverLimitError(
             f"{what}: {rows:,} rows, more than the {max_rows:,} the driver is allowed "
             "to hold (parameters spark.driver_max_rows); raise it if the driver has "
-            "the memory, or train with the Spark algorithm block (docs/spark.md)"
+            "the memory, or train with the Spark algorithm block (docs/scale.md)"
         )
     return frame.toPandas()

@@ -9,7 +9,7 @@ particular library beyond the scikit-learn estimator API (``get_params`` /
 A block with ``trains_on: spark`` names a Spark ML estimator instead (a
 ``pyspark.ml.Estimator`` such as ``xgboost.spark.SparkXGBClassifier``), whose
 settings are its Spark params: it trains on the Spark model input of ``kedro run
---env spark`` without collecting it (docs/spark.md).
+--env spark`` without collecting it (docs/scale.md).
 
 A block is read into ``AlgorithmBlock``, a pydantic model whose validators check it
 against the estimator it names. Errors are ``AlgorithmConfigError``s naming the block

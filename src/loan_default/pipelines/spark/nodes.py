@@ -30,10 +30,7 @@ from loan_default.features import (
 )
 from loan_default.model.scoring_model import DECISION, ScoringModel
 from loan_default.model.xgboost_adapter import classifier_of_booster
-from loan_default.pipelines.data_engineering.nodes import (
-    fit_feature_transformer,
-    split_applicants,
-)
+from loan_default.pipelines.data_engineering.nodes import split_applicants
 from loan_default.pipelines.modelling.algorithms import (
     ALGORITHMS_KEY,
     build_estimator,
@@ -300,15 +297,24 @@ def fit_transformer_on_driver(
     transformer: dict[str, Any],
     spark: dict[str, Any],
 ) -> FeatureTransformer:
-    """The one global step: ``fit_feature_transformer`` on the training split,
-    collected on the driver (at most ``spark.driver_max_rows`` rows)."""
-    train = collect_frame(
-        _part(applicant_features, split_labels, "train"),
-        int(spark["driver_max_rows"]),
-        "the training split's applicant features",
+    """The one global step: the feature transformer fitted on the training split,
+    brought to the driver ``spark.transformer_fit_columns`` columns at a time (all
+    its rows, a few columns: what the fit learns is per column)."""
+    per_batch = int(spark["transformer_fit_columns"])
+    if per_batch < 1:
+        raise ValueError(
+            f"parameters spark.transformer_fit_columns: expected at least 1, got "
+            f"{per_batch}"
+        )
+    train = _part(applicant_features, split_labels, "train")
+    columns = train.columns
+    batches = (
+        train.select(*columns[start : start + per_batch]).toPandas()
+        for start in range(0, len(columns), per_batch)
     )
-    train = train.sort_values(APPLICATION_ID, kind="stable").reset_index(drop=True)
-    return fit_feature_transformer(train, transformer)
+    return FeatureTransformer(**transformer).fit_in_column_batches(
+        columns, batches, train.count()
+    )
 
 
 def _model_input_schema(
