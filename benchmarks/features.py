@@ -451,7 +451,6 @@ TUNING_DEPTH_2 = [
     {},
     {"max_bin": 16},
     {"max_bin": 32},
-    {"max_bin": 128},
     {"learning_rate": 0.1},
     {"subsample": 0.5},
     {"colsample_bytree": 0.3},
@@ -471,7 +470,9 @@ def part_tuning(size: int) -> None:
             auc, seconds = xgboost_validation_auc(
                 baseline, ids, params, {**block, **changes}
             )
-            print(f"{json.dumps(changes) if changes else 'none'}: {auc:.4f} ({seconds:.1f} s)")
+            print(
+                f"{json.dumps(changes) if changes else 'none'}: {auc:.4f} ({seconds:.1f} s)"
+            )
 
 
 # --- targets ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -82,7 +83,8 @@ def measured_run(project: Path, arguments: list[str]) -> dict[str, object]:
     while process.poll() is None:
         for pid in _tree(process.pid):
             seen = _peak_and_name(pid)
-            if seen is not None:
+            # A process that has exited but not been reaped reports no peak.
+            if seen is not None and seen[1] >= peaks.get(pid, ("", 0.0))[1]:
                 peaks[pid] = seen
         time.sleep(SAMPLE_SECONDS)
     seconds = time.perf_counter() - started
@@ -94,6 +96,7 @@ def measured_run(project: Path, arguments: list[str]) -> dict[str, object]:
     return {
         "seconds": seconds,
         "ok": process.returncode == 0,
+        "killed": process.returncode == -signal.SIGKILL,
         "peaks": by_kind,
         "error": error,
     }
@@ -160,10 +163,12 @@ def main() -> None:
                     f"{k} {v:,.0f}" for k, v in sorted(run["peaks"].items())
                 )
                 status = "ok" if run["ok"] else "FAILED"
+                if run["killed"]:
+                    status = "KILLED (SIGKILL: out of memory?)"
                 print(
                     f"{env:<8} {size:>12,} {run['seconds']:>8.1f}  {status:<6}  {peaks}"
                 )
-                if not run["ok"]:
+                if not run["ok"] and not run["killed"]:
                     print("   ", run["error"].strip().splitlines()[-1:] or "")
                 highest = max(run["peaks"].values(), default=0.0)
                 results[env].append((size, run["seconds"], highest))

@@ -32,6 +32,7 @@ from loan_default.pipelines.spark.nodes import (  # noqa: E402
     score_spark_batch,
     validate_spark_batch,
 )
+from loan_default.spark import collect_frame  # noqa: E402
 
 N_APPLICATIONS = 2_000
 SEED = 5
@@ -39,9 +40,11 @@ TOLERANCE = 1e-9
 SPARK = {
     "applications_per_group": 500,
     "driver_max_rows": 100_000,
+    "collect_batch_rows": 250,
     "transformer_fit_columns": 8,
 }
-"""Four groups of applicants for the history steps."""
+"""Four groups of applicants for the history steps; the holdout applications and
+model inputs reach the driver in batches."""
 PARTS = ("train", "validation", "test")
 
 
@@ -136,6 +139,13 @@ def test_a_transformer_fit_of_no_columns_at_a_time_is_refused() -> None:
         fit_transformer_on_driver(
             None, None, {}, {**SPARK, "transformer_fit_columns": 0}
         )
+
+
+def test_a_collect_of_no_rows_at_a_time_is_refused() -> None:
+    with pytest.raises(
+        ValueError, match=r"spark.collect_batch_rows: expected at least 1, got 0"
+    ):
+        collect_frame(None, {**SPARK, "collect_batch_rows": 0}, "a table")
 
 
 def test_holdout_applications_are_the_default_environments(

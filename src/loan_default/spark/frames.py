@@ -9,7 +9,8 @@ applications together.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -158,8 +159,19 @@ def bucket_count(n_applications: int, applications_per_group: int) -> int:
     return max(1, int(np.ceil(n_applications / applications_per_group)))
 
 
-def collect_frame(frame: DataFrame, max_rows: int, what: str) -> pd.DataFrame:
-    """``frame`` on the driver as pandas, refused beyond ``max_rows`` rows."""
+def collect_frame(
+    frame: DataFrame, spark: Mapping[str, Any], what: str
+) -> pd.DataFrame:
+    """``frame`` on the driver as pandas, in no particular row order; refused beyond
+    ``spark.driver_max_rows`` rows. It comes ``spark.collect_batch_rows`` rows or
+    so at a time (rows bucketed by a hash of their values), so that Spark's JVM
+    never holds the whole table on its way to Python."""
+    max_rows = int(spark["driver_max_rows"])
+    batch_rows = int(spark["collect_batch_rows"])
+    if batch_rows < 1:
+        raise ValueError(
+            f"parameters spark.collect_batch_rows: expected at least 1, got {batch_rows}"
+        )
     rows = frame.count()
     if rows > max_rows:
         raise DriverLimitError(
@@ -167,4 +179,9 @@ def collect_frame(frame: DataFrame, max_rows: int, what: str) -> pd.DataFrame:
             "to hold (parameters spark.driver_max_rows); raise it if the driver has "
             "the memory, or train with the Spark algorithm block (docs/scale.md)"
         )
-    return frame.toPandas()
+    batches = int(np.ceil(rows / batch_rows))
+    if batches <= 1:
+        return frame.toPandas()
+    bucket = F.pmod(F.xxhash64(*frame.columns), F.lit(batches))
+    parts = [frame.where(bucket == number).toPandas() for number in range(batches)]
+    return pd.concat(parts, ignore_index=True)

@@ -351,7 +351,7 @@ def holdout_applications(
     for part in ("validation", "test"):
         frame = collect_frame(
             _part(application_validated, split_labels, part),
-            int(spark["driver_max_rows"]),
+            spark,
             f"the {part} split's applications",
         )
         frame = typed_like_schema(frame, APPLICATION)
@@ -367,7 +367,7 @@ def holdout_applications(
 def collect_model_input(model_input: DataFrame, spark: dict[str, Any]) -> pd.DataFrame:
     """A model input on the driver in ``SK_ID_CURR`` order, as the default
     environment writes it (at most ``spark.driver_max_rows`` rows)."""
-    frame = collect_frame(model_input, int(spark["driver_max_rows"]), "a model input")
+    frame = collect_frame(model_input, spark, "a model input")
     return frame.sort_values(APPLICATION_ID, kind="stable").reset_index(drop=True)
 
 
@@ -386,9 +386,12 @@ def history_of_holdout(
     wanted = session.createDataFrame(ids)
     history = collect_frame(
         previous_application_validated.join(wanted, APPLICATION_ID, "left_semi"),
-        int(spark["driver_max_rows"]),
+        spark,
         "the history of the validation and test applicants",
     )
+    history = history.sort_values(
+        [APPLICATION_ID, PREVIOUS_APPLICATION.key], kind="stable"
+    ).reset_index(drop=True)
     return typed_like_schema(history, PREVIOUS_APPLICATION)
 
 
