@@ -8,10 +8,26 @@ import sys
 
 import pytest
 
+from loan_default import pipeline_registry
 from loan_default.spark_session import java_available
 
 ARROW_BATCH_ROWS = 700
 """Rows per Arrow batch in the tests: several batches per partition."""
+
+
+RUN_CONFIGURATION = ("_run_engine", "_run_algorithms", "_run_trained_on_spark")
+"""The pipeline registry's record of the run's engine and blocks, one per process."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _run_configuration_restored():
+    """A Spark environment's session records its engine in the pipeline registry:
+    put back what was there before the module, so that later tests in the same
+    process build the default environment's pipelines."""
+    before = {name: getattr(pipeline_registry, name) for name in RUN_CONFIGURATION}
+    yield
+    for name, value in before.items():
+        setattr(pipeline_registry, name, value)
 
 
 @pytest.fixture(scope="session")
