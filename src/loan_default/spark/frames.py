@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
     BooleanType,
@@ -117,11 +117,14 @@ def map_frames(
     return frame.mapInPandas(apply, schema)
 
 
+def applicant_bucket(buckets: int) -> Column:
+    """Which of ``buckets`` groups a row's applicant is in (a hash of SK_ID_CURR)."""
+    return F.pmod(F.xxhash64(F.col(APPLICATION_ID)), F.lit(int(buckets)))
+
+
 def with_bucket(frame: DataFrame, buckets: int) -> DataFrame:
     """``frame`` with ``BUCKET``: which of ``buckets`` groups its applicant is in."""
-    return frame.withColumn(
-        BUCKET, F.pmod(F.xxhash64(F.col(APPLICATION_ID)), F.lit(int(buckets)))
-    )
+    return frame.withColumn(BUCKET, applicant_bucket(buckets))
 
 
 def cogroup_by_applicant(
@@ -149,29 +152,28 @@ def cogroup_by_applicant(
     return grouped_left.cogroup(grouped_right).applyInPandas(apply, schema)
 
 
-def bucket_count(n_applications: int, applications_per_group: int) -> int:
-    """How many applicant groups give about ``applications_per_group`` each."""
-    if applications_per_group < 1:
-        raise ValueError(
-            "parameters spark.applications_per_group: expected a positive integer, "
-            f"got {applications_per_group!r}"
-        )
-    return max(1, int(np.ceil(n_applications / applications_per_group)))
+def positive_setting(spark: Mapping[str, Any], key: str) -> int:
+    """The ``spark`` parameter ``key`` as an integer, refused below 1 by name."""
+    value = int(spark[key])
+    if value < 1:
+        raise ValueError(f"parameters spark.{key}: expected at least 1, got {value}")
+    return value
+
+
+def bucket_count(n_rows: int, rows_per_bucket: int) -> int:
+    """How many buckets give about ``rows_per_bucket`` rows each."""
+    return max(1, int(np.ceil(n_rows / rows_per_bucket)))
 
 
 def collect_frame(
     frame: DataFrame, spark: Mapping[str, Any], what: str
 ) -> pd.DataFrame:
-    """``frame`` on the driver as pandas, in no particular row order; refused beyond
-    ``spark.driver_max_rows`` rows. It comes ``spark.collect_batch_rows`` rows or
-    so at a time (rows bucketed by a hash of their values), so that Spark's JVM
-    never holds the whole table on its way to Python."""
+    """``frame`` (which has SK_ID_CURR) on the driver as pandas, in no particular
+    row order; refused beyond ``spark.driver_max_rows`` rows. It comes by groups of
+    applicants of about ``spark.collect_batch_rows`` rows, so that Spark's JVM never
+    holds the whole table on its way to Python."""
     max_rows = int(spark["driver_max_rows"])
-    batch_rows = int(spark["collect_batch_rows"])
-    if batch_rows < 1:
-        raise ValueError(
-            f"parameters spark.collect_batch_rows: expected at least 1, got {batch_rows}"
-        )
+    batch_rows = positive_setting(spark, "collect_batch_rows")
     rows = frame.count()
     if rows > max_rows:
         raise DriverLimitError(
@@ -179,9 +181,9 @@ def collect_frame(
             "to hold (parameters spark.driver_max_rows); raise it if the driver has "
             "the memory, or train with the Spark algorithm block (docs/scale.md)"
         )
-    batches = int(np.ceil(rows / batch_rows))
-    if batches <= 1:
+    batches = bucket_count(rows, batch_rows)
+    if batches == 1:
         return frame.toPandas()
-    bucket = F.pmod(F.xxhash64(*frame.columns), F.lit(batches))
+    bucket = applicant_bucket(batches)
     parts = [frame.where(bucket == number).toPandas() for number in range(batches)]
     return pd.concat(parts, ignore_index=True)

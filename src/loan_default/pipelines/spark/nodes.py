@@ -62,6 +62,7 @@ from loan_default.spark.frames import (
     cogroup_by_applicant,
     collect_frame,
     map_frames,
+    positive_setting,
     spark_schema,
     table_spark_schema,
     typed_like_schema,
@@ -253,7 +254,7 @@ def build_features_by_applicant(
         _empty_like(application_clean), _empty_like(previous_application_clean)
     )
     buckets = bucket_count(
-        application_clean.count(), int(spark["applications_per_group"])
+        application_clean.count(), positive_setting(spark, "applications_per_group")
     )
     return cogroup_by_applicant(
         application_clean,
@@ -300,12 +301,7 @@ def fit_transformer_on_driver(
     """The one global step: the feature transformer fitted on the training split,
     brought to the driver ``spark.transformer_fit_columns`` columns at a time (all
     its rows, a few columns: what the fit learns is per column)."""
-    per_batch = int(spark["transformer_fit_columns"])
-    if per_batch < 1:
-        raise ValueError(
-            f"parameters spark.transformer_fit_columns: expected at least 1, got "
-            f"{per_batch}"
-        )
+    per_batch = positive_setting(spark, "transformer_fit_columns")
     train = _part(applicant_features, split_labels, "train")
     columns = train.columns
     batches = (
@@ -549,7 +545,7 @@ def score_spark_batch(
     )
     layout = pd.concat([features, scores.drop(columns=APPLICATION_ID)], axis=1)
     buckets = bucket_count(
-        batch_applications.count(), int(spark["applications_per_group"])
+        batch_applications.count(), positive_setting(spark, "applications_per_group")
     )
     scored = cogroup_by_applicant(
         batch_applications,
