@@ -19,6 +19,7 @@ from loan_default.synthetic import (
     generate_new_applications,
     main,
 )
+from loan_default.synthetic.calibration import NEW_APPLICATIONS_FIRST_ID
 
 N = 4000
 
@@ -189,8 +190,11 @@ def test_past_refusals_raise_the_default_rate(data: SyntheticLoanData) -> None:
 def test_new_applications_have_no_target_and_fresh_ids() -> None:
     batch = generate_new_applications(500, seed=3)
     assert_matches_schema(batch.application, APPLICATION, drop=("TARGET",))
-    assert batch.application["SK_ID_CURR"].tolist() == list(range(500_000, 500_500))
-    assert batch.previous_application["SK_ID_CURR"].isin(range(500_000, 500_500)).all()
+    first = NEW_APPLICATIONS_FIRST_ID
+    assert batch.application["SK_ID_CURR"].tolist() == list(range(first, first + 500))
+    assert (
+        batch.previous_application["SK_ID_CURR"].isin(range(first, first + 500)).all()
+    )
     labelled = generate_new_applications(500, seed=3, with_target=True, first_id=900)
     assert "TARGET" in labelled.application.columns
     assert labelled.application["SK_ID_CURR"].min() == 900

@@ -17,24 +17,33 @@ from scipy.special import ndtr
 from loan_default.schema import APPLICATION, MISSING_CATEGORY
 from loan_default.synthetic.calibration import (
     AGE_DAYS_KNOTS,
+    AGE_DAYS_TAILS,
     APPLICATION_CATEGORY_COUNTS,
     APPLICATION_MISSING_RATES,
     BUILDING_BLOCK_SHARE,
     BUILDING_SIZE_LOADINGS,
     BUILDING_STATISTICS,
     BUILDING_SUMMARY_PRESENT,
+    CASH_CREDIT_KNOTS,
+    CASH_CREDIT_TAILS,
     CHILDREN_SHARES,
     CONTACT_AND_ADDRESS_FLAG_RATES,
     CREDIT_BUREAU_MEANS,
+    CREDIT_BUREAU_MISSING,
     DOCUMENT_FLAG_RATES,
     EXT_SOURCE_KNOTS,
     EXT_SOURCE_LOADINGS,
     EXT_SOURCE_MISSING,
+    EXT_SOURCE_TAILS,
     ID_PUBLISH_DAYS_KNOTS,
+    ID_PUBLISH_DAYS_TAILS,
     PENSION_THRESHOLD,
     PHONE_CHANGE_DAYS_KNOTS,
+    PHONE_CHANGE_DAYS_TAILS,
     POPULATION_KNOTS,
+    POPULATION_TAILS,
     REGISTRATION_DAYS_KNOTS,
+    REGISTRATION_DAYS_TAILS,
     SENTINEL,
     WORKING_INCOME_TYPE_COUNTS,
 )
@@ -49,6 +58,10 @@ from loan_default.synthetic.columns import (
 )
 
 Columns = dict[str, np.ndarray]
+# Correlation of the credit's normal score with the income's log spread, and that
+# spread's standard deviation (its noise and the education, gender and work shifts).
+CREDIT_INCOME_LOADING = 0.47
+LOG_INCOME_SPREAD_SD = 0.43
 # Draws the codes of an application column, from its own counts unless given others.
 DrawColumn = Callable[..., np.ndarray]
 
@@ -100,7 +113,7 @@ def _demographics(
     columns: Columns,
     hidden: Columns,
 ) -> None:
-    age_days = np.round(from_knots(ndtr(age_latent), AGE_DAYS_KNOTS))
+    age_days = np.round(from_knots(ndtr(age_latent), AGE_DAYS_KNOTS, AGE_DAYS_TAILS))
     age_years = age_days / 365.25
     columns["DAYS_BIRTH"] = -age_days
     hidden["age_days"] = age_days
@@ -179,7 +192,8 @@ def _money(
         - 0.2 * hidden["not_working"]
         - 0.08
     )
-    income = np.exp(np.log(147150) + income_shift + 0.4 * rng.standard_normal(n_rows))
+    log_income_spread = income_shift + 0.4 * rng.standard_normal(n_rows)
+    income = np.exp(np.log(147150) + log_income_spread)
     far_tail = rng.random(n_rows) < 0.002
     income[far_tail] *= rng.pareto(1.1, far_tail.sum()) + 1
     income = np.clip(income, 25650, 1.2e8)
@@ -188,14 +202,17 @@ def _money(
         on_grid, np.maximum(round_to(income, 2250), 27000), np.round(income)
     )
 
-    # Credit: a multiple of income; goods price a share of it, rounded to 4,500.
+    # Credit: drawn from its quantiles (a thin upper tail), rising with income;
+    # goods price a share of it, rounded to 4,500.
     revolving = columns["NAME_CONTRACT_TYPE"] == _code(
         "NAME_CONTRACT_TYPE", "Revolving loans"
     )
-    credit_wanted = np.clip(
-        income * np.exp(np.log(3.6) + 0.68 * rng.standard_normal(n_rows)),
-        45000,
-        4.05e6,
+    credit_latent = (
+        CREDIT_INCOME_LOADING * log_income_spread / LOG_INCOME_SPREAD_SD
+        + np.sqrt(1 - CREDIT_INCOME_LOADING**2) * rng.standard_normal(n_rows)
+    )
+    credit_wanted = from_knots(
+        ndtr(credit_latent), CASH_CREDIT_KNOTS, CASH_CREDIT_TAILS
     )
     goods_share = np.where(
         rng.random(n_rows) < 0.28,
@@ -241,7 +258,7 @@ def _places_dates_and_flags(
     # Regions: the most populous get rating 1, the least populous rating 3.
     region_uniform = rng.random(n_rows)
     columns["REGION_POPULATION_RELATIVE"] = np.round(
-        from_knots(region_uniform, POPULATION_KNOTS), 6
+        from_knots(region_uniform, POPULATION_KNOTS, POPULATION_TAILS), 6
     )
     rating = np.where(region_uniform > 0.895, 1, np.where(region_uniform < 0.157, 3, 2))
     rating = np.where(rng.random(n_rows) < 0.04, rng.integers(1, 4, n_rows), rating)
@@ -256,13 +273,19 @@ def _places_dates_and_flags(
             weight * age_latent + np.sqrt(1 - weight**2) * rng.standard_normal(n_rows)
         )
 
-    registration = from_knots(correlated_with_age(0.35), REGISTRATION_DAYS_KNOTS)
+    registration = from_knots(
+        correlated_with_age(0.35), REGISTRATION_DAYS_KNOTS, REGISTRATION_DAYS_TAILS
+    )
     columns["DAYS_REGISTRATION"] = -np.round(
         np.minimum(registration, hidden["age_days"])
     )
-    id_publish = from_knots(correlated_with_age(0.27), ID_PUBLISH_DAYS_KNOTS)
+    id_publish = from_knots(
+        correlated_with_age(0.27), ID_PUBLISH_DAYS_KNOTS, ID_PUBLISH_DAYS_TAILS
+    )
     columns["DAYS_ID_PUBLISH"] = -np.round(id_publish)
-    phone_change = from_knots(rng.random(n_rows), PHONE_CHANGE_DAYS_KNOTS)
+    phone_change = from_knots(
+        rng.random(n_rows), PHONE_CHANGE_DAYS_KNOTS, PHONE_CHANGE_DAYS_TAILS
+    )
     columns["DAYS_LAST_PHONE_CHANGE"] = nan_where(
         -np.round(phone_change), rng.random(n_rows) < 3e-6
     )
@@ -327,7 +350,9 @@ def _external_scores(
             + common_loading * creditworthiness
             + own * rng.standard_normal(n_rows)
         )
-        score = np.round(from_knots(ndtr(latent), EXT_SOURCE_KNOTS[name]), 6)
+        score = np.round(
+            from_knots(ndtr(latent), EXT_SOURCE_KNOTS[name], EXT_SOURCE_TAILS[name]), 6
+        )
         hidden[name] = score
         columns[name] = nan_where(score, rng.random(n_rows) < EXT_SOURCE_MISSING[name])
 
@@ -387,7 +412,10 @@ def _social_and_bureau(rng: np.random.Generator, n_rows: int, columns: Columns) 
     columns["DEF_60_CNT_SOCIAL_CIRCLE"] = nan_where(
         defaulted_30 - rng.binomial(defaulted_30, 0.3), social_missing
     )
-    bureau_missing = rng.random(n_rows) < 0.135
+    # Applicants unknown to the credit bureau are among those without EXT_SOURCE_3.
+    bureau_missing = np.isnan(columns["EXT_SOURCE_3"]) & (
+        rng.random(n_rows) < CREDIT_BUREAU_MISSING / EXT_SOURCE_MISSING["EXT_SOURCE_3"]
+    )
     for period, mean in CREDIT_BUREAU_MEANS.items():
         requests = negative_binomial(rng, mean, 1.2 if mean > 0.1 else 0.5, n_rows)
         columns[f"AMT_REQ_CREDIT_BUREAU_{period}"] = nan_where(requests, bureau_missing)

@@ -14,25 +14,80 @@ from loan_default.schema import DAYS_EMPLOYED_SENTINEL
 SENTINEL = float(DAYS_EMPLOYED_SENTINEL)
 
 # Ids: the training file's SK_ID_CURR starts at 100002 (with gaps, as in the real
-# file); a batch of new applicants starts at 500000 and its SK_ID_PREV at ten times
-# its first id, above any training population's.
+# file), and a population takes about 1.2 ids per applicant and 5 previous ids. A
+# batch of new applicants starts at 100,000,000 and its SK_ID_PREV at ten times its
+# first id, above the ids of any training population of up to 80 million
+# applicants, so a batch never shares an id with the population it is scored
+# against.
 FIRST_TRAINING_ID = 100_002
 FIRST_PREVIOUS_ID = 1_000_001
 NEW_PREVIOUS_ID_FACTOR = 10
-NEW_APPLICATIONS_FIRST_ID = 500_000
+NEW_APPLICATIONS_FIRST_ID = 100_000_000
 
-# Fixed so that the reference population defaults at 8.07% (calibrated at full scale);
+# Fixed so that the reference population defaults at 8.07% (calibrated on big samples);
 # a drifted batch therefore defaults at a different rate, as real drift does.
-DEFAULT_INTERCEPT = -1.22
+DEFAULT_INTERCEPT = -1.225
 # Weight of the external scores' risk in the log-odds: with the scores the strongest
 # signal, as in the real data, the oracle AUC is about 0.79.
 SCORE_RISK_WEIGHT = 1.35
 # Centre and spread of the score risk in the reference population, so that the
 # refusal history reflects a standardised risk whatever the batch.
-SCORE_RISK_MEAN = -1.58
-SCORE_RISK_SD = 0.7
-# Pension score (age minus retirement age plus noise) above which one is retired.
-PENSION_THRESHOLD = 1.3
+SCORE_RISK_MEAN = -1.64
+SCORE_RISK_SD = 0.55
+# Log-odds of the risk model's other terms, calibrated on large samples so that each
+# group defaults at its real rate: EXT_SOURCE_3 missing 9.9%; credit bureau requests
+# missing 10.6%; building not described 9.3%; FLAG_DOCUMENT_3 given 8.9%;
+# registered in another city than the one lived in 13.0%; employed 10-20 years 4.3%
+# (a term reached at 15 years, growing from 5); under 25 years old 12.3% (a term
+# growing from 35 years old down to 20); pensioners 5.4%; men 10.1%; revolving loans
+# 4.9%; the fifth of the largest loans 5.5% (a term per unit of log goods price
+# above the median).
+RISK_TERMS = {
+    "ext_source_3_missing": 0.32,
+    "credit_bureau_missing": 0.34,
+    "building_missing": 0.36,
+    "document_3": 0.48,
+    "registered_in_another_city": 0.67,
+    "employed_5_to_15_years": -1.1,
+    "youth": -0.46,
+    "pensioner": -0.02,
+    "male": 0.57,
+    "revolving_loan": -0.69,
+    "log_goods_price_above_median": -1.07,
+}
+# Log-odds of each level, calibrated so that it defaults at its real rate: a public
+# sample's, shrunk towards the overall rate as if each level had 10 more sample rows
+# defaulting at 8.07% (IT staff: 0 defaults in 16 rows). The levels not named, and
+# a missing occupation, are the reference.
+OCCUPATION_RISK = {
+    "Accountants": -0.68,
+    "Cleaning staff": 0.39,
+    "Cooking staff": 0.74,
+    "Core staff": -0.14,
+    "Drivers": 0.34,
+    "HR staff": 0.21,
+    "High skill tech staff": 0.24,
+    "IT staff": -0.95,
+    "Laborers": 0.38,
+    "Low-skill Laborers": 0.97,
+    "Managers": -0.11,
+    "Medicine staff": 0.0,
+    "Private service staff": 0.4,
+    "Realty agents": -0.39,
+    "Sales staff": 0.21,
+    "Secretaries": -0.3,
+    "Security staff": 0.55,
+    "Waiters/barmen staff": 0.44,
+}
+EDUCATION_RISK = {
+    "Academic degree": -0.65,
+    "Higher education": -0.65,
+    "Incomplete higher": -0.32,
+    "Lower secondary": 0.35,
+}
+# Pension score (age minus retirement age plus noise) above which one is retired:
+# 18% of applicants are pensioners, many of them retired early.
+PENSION_THRESHOLD = -0.45
 
 # Category counts of the real data (application table: all rows; building and
 # previous-application columns: public samples). Only the relative sizes matter.
@@ -283,13 +338,38 @@ CREDIT_BUREAU_MEANS = {
     "QRT": 0.265,
     "YEAR": 1.9,
 }
+# Share of applicants without credit bureau requests; every one of them also lacks
+# EXT_SOURCE_3, as in the real data.
+CREDIT_BUREAU_MISSING = 0.135
 
-# (min, 25%, 50%, 75%, max) of the real data, for the piecewise-linear quantile maps.
+# (min, 25%, 50%, 75%, max) of the real data, for the quantile maps of
+# ``columns.from_knots``.
 AGE_DAYS_KNOTS = (7489, 12413, 15750, 19682, 25229)
 REGISTRATION_DAYS_KNOTS = (0, 2010, 4504, 7479.5, 24672)
 ID_PUBLISH_DAYS_KNOTS = (0, 1720, 3254, 4299, 7197)
 PHONE_CHANGE_DAYS_KNOTS = (0, 274, 757, 1570, 4292)
 POPULATION_KNOTS = (0.00029, 0.010006, 0.01885, 0.028663, 0.072508)
+# Cash loans' credit: with the revolving loans' smaller credits added, the whole
+# AMT_CREDIT column has the real quartiles.
+CASH_CREDIT_KNOTS = (45000, 294500, 563500, 838000, 4050000)
+# Rates (lower, upper) of the outer quarters' truncated exponential shapes (0:
+# linear), fitted to the real mean and standard deviation. Where the real share
+# beyond a threshold is known, the upper rates are fitted to it instead (under 25
+# and over 65 years old: 4.0% and 2.6%, both age rates; EXT_SOURCE_2 above 0.75:
+# 4.7%; EXT_SOURCE_3 above 0.8: 3.6%) and the lower one to the mean. The credit's
+# fit gives the real 0.7% of credits above 2M; about 1% of the registration and ID
+# dates lie in their old tails, as in the real data.
+AGE_DAYS_TAILS = (1.84, 2.13)
+REGISTRATION_DAYS_TAILS = (-0.35, 7.54)
+ID_PUBLISH_DAYS_TAILS = (0.46, 5.84)
+PHONE_CHANGE_DAYS_TAILS = (-4.73, 4.77)
+POPULATION_TAILS = (0.37, 3.49)
+CASH_CREDIT_TAILS = (2.0, 9.47)
+EXT_SOURCE_TAILS = {
+    "EXT_SOURCE_1": (2.19, 2.22),
+    "EXT_SOURCE_2": (1.74, 3.41),
+    "EXT_SOURCE_3": (2.40, 2.84),
+}
 EXT_SOURCE_KNOTS = {
     "EXT_SOURCE_1": (0.014568, 0.334007, 0.505998, 0.675053, 0.962693),
     "EXT_SOURCE_2": (8.17e-08, 0.3924574, 0.5659614, 0.6636171, 0.8549997),
@@ -446,8 +526,127 @@ GOODS_POS_LINE = {
     "Gardening": "industry",
     "Homewares": "household",
 }
-PREVIOUS_STATUS_SHARES = {"Approved": 0.63, "Canceled": 0.18, "Unused offer": 0.016}
+
+# --- Previous applications: status, terms, schedule, seller place --------------
+#
+# Status by contract type. Fixed: the linked table's status mix (62.68% Approved,
+# 18.35% Canceled, 17.36% Refused, 1.61% Unused offer) and the contract types of
+# ``PREVIOUS_CATEGORY_COUNTS``. Where the cancellations fall follows from the other
+# columns of the public sample: a canceled request never got terms, and the 20.85%
+# of rows without terms (AMT_ANNUITY and CNT_PAYMENT missing, NAME_PORTFOLIO XNA)
+# are 5.3% of the consumer loans (not POS), 37.2% of the cash loans (not Cash),
+# 24.8% of the revolving ones (not Cards) and both XNA rows. So at most 5.3% of
+# consumer loans are canceled (taken as all of them) and XNA always; 22% of the
+# revolving loans then leave 32.0% of the cash loans to make the table's 18.35%,
+# and the other rows without terms are refusals (2.5% of the table: cash and
+# revolving refusals, as split below). Unused offers are mostly point-of-sale
+# offers not taken (3% of consumer loans, 0.4% of the others). Refusals: 10% of
+# consumer loans, decided in the shop, and 28% of revolving loans; cash loans take
+# the rest of the table's 17.36%: 22.7%. Approved is what remains. The table-wide
+# mix (63% approved, 18% canceled) is thus the average of very different products.
+PREVIOUS_STATUS_SHARES_BY_TYPE: dict[str, dict[str, float]] = {
+    "Consumer loans": {
+        "Approved": 0.817,
+        "Refused": 0.100,
+        "Canceled": 0.053,
+        "Unused offer": 0.030,
+    },
+    "Cash loans": {
+        "Approved": 0.449,
+        "Refused": 0.227,
+        "Canceled": 0.320,
+        "Unused offer": 0.004,
+    },
+    "Revolving loans": {
+        "Approved": 0.496,
+        "Refused": 0.280,
+        "Canceled": 0.220,
+        "Unused offer": 0.004,
+    },
+    "XNA": {"Approved": 0.0, "Refused": 0.0, "Canceled": 1.0, "Unused offer": 0.0},
+}
+# Refusals follow the client's true risk: log-odds = intercept + type shift
+# + 0.9 * risk + noise. The shifts give each type its refusal share above
+# (calibrated at full scale); a type without a shift is never refused.
 PREVIOUS_REFUSAL_INTERCEPT = -1.9
+PREVIOUS_REFUSAL_TYPE_SHIFT = {
+    "Consumer loans": -0.69,
+    "Cash loans": 0.43,
+    "Revolving loans": 0.74,
+}
+PREVIOUS_REFUSED_WITHOUT_TERMS_SHARE = {"Cash loans": 0.23, "Revolving loans": 0.10}
+
+# CNT_PAYMENT: months of the loan, drawn from each product's grid (relative
+# frequencies). Cards have no fixed term (0); rows without terms have none
+# (missing: 20.85%, as AMT_ANNUITY). With cards' zeros the column has the sample's
+# quartiles 6 / 12 / 18, mean 15.4 (real 15.6), standard deviation 13.9 (14.0),
+# 26 distinct values and the real order of the commonest: 12, 6, 0, 10, 24, 18.
+PREVIOUS_PAYMENT_COUNT_SHARES: dict[str, dict[int, float]] = {
+    "Consumer loans": {
+        12: 27, 6: 21, 10: 17, 18: 6.5, 24: 6, 8: 4.5, 4: 4, 14: 1.5, 16: 1.2,
+        36: 1.2, 5: 1, 30: 0.8, 20: 0.8, 7: 0.6, 9: 0.6, 3: 0.6, 15: 0.5, 11: 0.4,
+        13: 0.3, 22: 0.2, 2: 0.1,
+    },
+    "Cash loans": {
+        12: 31, 24: 20, 36: 15, 60: 11, 48: 9, 18: 6, 6: 3, 10: 2.5, 30: 1.2,
+        42: 0.9, 54: 0.5,
+    },
+}  # fmt: skip
+# AMT_ANNUITY is the level monthly payment of AMT_CREDIT over CNT_PAYMENT months
+# at a yearly rate drawn per loan within its yield group's range; "low_action" is
+# the (nearly) interest-free point-of-sale offer. Cards ask a share of the limit.
+PREVIOUS_YEARLY_RATE_RANGES = {
+    "low_action": (0.0, 0.05),
+    "low_normal": (0.10, 0.16),
+    "middle": (0.16, 0.24),
+    "high": (0.24, 0.32),
+}
+PREVIOUS_CARD_MINIMUM_PAYMENT_SHARE = 0.05
+
+# The 365243 sentinel among the approved rows' day columns. A column's profile mean
+# is share * 365243 + (1 - share) * (mean of its dated rows): dated rows between
+# the column's minimum and 0 bound the share to within 0.7 points, and the
+# profile's standard deviation (the dated rows' spread from the quartiles) pins
+# it. The quartiles agree: DAYS_FIRST_DRAWING's first quartile is 365243 (share
+# at least 75%), the others' third quartiles are dates (under 25%).
+PREVIOUS_DAY_SENTINEL_SHARES = {
+    "DAYS_FIRST_DRAWING": 0.942,
+    "DAYS_FIRST_DUE": 0.043,
+    "DAYS_LAST_DUE_1ST_VERSION": 0.089,
+    "DAYS_LAST_DUE": 0.212,
+    "DAYS_TERMINATION": 0.226,
+}
+# What produces those shares: an approved card (about 9% of the approved rows) has
+# no planned end; some cards are never billed, most are drawn on; a loan still
+# running today stays open (its last due date the sentinel) unless repaid early;
+# the contract is terminated some days after the last due date (the sentinel if
+# that is still to come). Calibrated at full scale. How many loans still run
+# depends on how far back the approvals go: the decision days below.
+PREVIOUS_CARD_NEVER_BILLED_SHARE = 0.465
+PREVIOUS_CARD_DRAWN_SHARE = 0.623
+PREVIOUS_RUNNING_LOAN_OPEN_SHARE = 0.55
+PREVIOUS_TERMINATION_DELAY_DAYS = 35
+# Days before the application of the decision: (median, log-sd) of a lognormal.
+# Approved loans' first due dates (a month after the decision) have a median of
+# -812 days; the other decisions are recent enough that the whole column keeps its
+# quartiles -1348 / -600 / -294.
+PREVIOUS_DECISION_DAYS = {"Approved": (845.0, 0.9), "other": (320.0, 1.1)}
+
+# SELLERPLACE_AREA: never missing, -1 where there is no seller. Quartiles -1 / 10 /
+# 100 put the -1 rows between 25% and 50% of the table: -1 for most rows outside
+# shops (44% of the table); few zeros; shops' areas lognormal with the median and
+# third quartile of the sample; the maximum 4,000,000 is a code that the sample's
+# mean and standard deviation put at one row in 10,000.
+PREVIOUS_SELLER_PLACE = {
+    "median": 89.0,
+    "log_sd": 1.45,
+    "none_elsewhere": 0.82,
+    "zero_elsewhere": 0.04,
+    "zero_at_seller": 0.015,
+    "code": 4_000_000.0,
+    "code_share": 1e-4,
+}
+
 PREVIOUS_PER_APPLICANT = 4.86
 SHARE_WITH_HISTORY = 0.9465
 # Applicants of other portfolios (not in the application table) with history too.

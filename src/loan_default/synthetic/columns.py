@@ -32,9 +32,40 @@ def category_codes(
     )
 
 
-def from_knots(uniforms: np.ndarray, knots: Sequence[float]) -> np.ndarray:
-    """Map uniforms through a piecewise-linear quantile function (min, quartiles, max)."""
-    return np.interp(uniforms, (0.0, 0.25, 0.5, 0.75, 1.0), knots)
+def from_knots(
+    uniforms: np.ndarray,
+    knots: Sequence[float],
+    tails: tuple[float, float] = (0.0, 0.0),
+) -> np.ndarray:
+    """Map uniforms through a quantile function with the given (min, quartiles, max).
+
+    Linear between the quartiles. In each outer quarter the values follow an
+    exponential density truncated at the extreme: its rate (``tails``: lower, upper)
+    sets how fast the tail thins out, 0 being linear. Real tails are thin: spread
+    evenly, the outer quarters would put far too many rows near the extremes.
+    """
+    minimum, lower_quartile, _, upper_quartile, maximum = knots
+    values = np.interp(uniforms, (0.25, 0.5, 0.75), knots[1:4])
+    lower_rate, upper_rate = tails
+    lower = uniforms < 0.25
+    values[lower] = lower_quartile - (lower_quartile - minimum) * truncated_exponential(
+        (0.25 - uniforms[lower]) / 0.25, lower_rate
+    )
+    upper = uniforms > 0.75
+    values[upper] = upper_quartile + (maximum - upper_quartile) * truncated_exponential(
+        (uniforms[upper] - 0.75) / 0.25, upper_rate
+    )
+    return values
+
+
+def truncated_exponential(uniforms: np.ndarray, rate: float) -> np.ndarray:
+    """Quantiles in [0, 1] of an exponential density of ``rate`` truncated at 1.
+
+    A negative rate piles the mass up towards 1 instead; 0 is the uniform.
+    """
+    if abs(rate) < 1e-9:
+        return uniforms
+    return -np.log1p(uniforms * np.expm1(-rate)) / rate
 
 
 def category_weights(

@@ -1,8 +1,11 @@
 """The previous-application table, and the history counts the risk model reads.
 
 Most applicants have earlier applications; clients of other portfolios ("orphans",
-absent from the application table) have some too, as in the real file. Refusals
-follow each client's true risk; amounts, labels and schedules follow the product.
+absent from the application table) have some too, as in the real file. The
+product sets the mix of outcomes, and refusals also follow each client's true risk;
+amounts, terms, labels and schedules follow the product. Annuities are the level
+payment of the credit at a rate drawn per loan, so amount, annuity and term imply a
+meaningful interest rate.
 """
 
 from __future__ import annotations
@@ -17,10 +20,21 @@ from loan_default.schema import MISSING_CATEGORY, PREVIOUS_APPLICATION
 from loan_default.synthetic.calibration import (
     GOODS_POS_LINE,
     GOODS_SELLER_INDUSTRY,
+    PREVIOUS_CARD_DRAWN_SHARE,
+    PREVIOUS_CARD_MINIMUM_PAYMENT_SHARE,
+    PREVIOUS_CARD_NEVER_BILLED_SHARE,
     PREVIOUS_CATEGORY_COUNTS,
+    PREVIOUS_DECISION_DAYS,
+    PREVIOUS_PAYMENT_COUNT_SHARES,
     PREVIOUS_PER_APPLICANT,
     PREVIOUS_REFUSAL_INTERCEPT,
-    PREVIOUS_STATUS_SHARES,
+    PREVIOUS_REFUSAL_TYPE_SHIFT,
+    PREVIOUS_REFUSED_WITHOUT_TERMS_SHARE,
+    PREVIOUS_RUNNING_LOAN_OPEN_SHARE,
+    PREVIOUS_SELLER_PLACE,
+    PREVIOUS_STATUS_SHARES_BY_TYPE,
+    PREVIOUS_TERMINATION_DELAY_DAYS,
+    PREVIOUS_YEARLY_RATE_RANGES,
     SENTINEL,
     SHARE_WITH_HISTORY,
 )
@@ -39,6 +53,68 @@ Columns = dict[str, np.ndarray]
 
 def _code(column: str, value: str) -> int:
     return category_code(PREVIOUS_APPLICATION, column, value)
+
+
+def _per_type(contract: np.ndarray, by_type: Mapping[str, float]) -> np.ndarray:
+    """Each row's ``by_type`` value for its contract type (0 for a type not in it)."""
+    types = PREVIOUS_APPLICATION["NAME_CONTRACT_TYPE"].categories or ()
+    return np.array([by_type.get(name, 0.0) for name in types])[contract]
+
+
+def _contract_status(
+    rng: np.random.Generator, contract: np.ndarray, risk: np.ndarray
+) -> np.ndarray:
+    """Status codes: refusals follow the client's risk, the product sets the mix.
+
+    The product shifts the refusal log-odds so that each type is refused at its own
+    rate; the other outcomes keep the type's mix among the rows not refused.
+    """
+    n_rows = len(contract)
+    types = PREVIOUS_APPLICATION["NAME_CONTRACT_TYPE"].categories or ()
+    # A type without a shift (XNA, never decided) is never refused.
+    shift = np.array([PREVIOUS_REFUSAL_TYPE_SHIFT.get(name, -np.inf) for name in types])
+    refused = rng.random(n_rows) < expit(
+        PREVIOUS_REFUSAL_INTERCEPT
+        + shift[contract]
+        + 0.9 * risk
+        + 0.5 * rng.standard_normal(n_rows)
+    )
+    outcomes = ("Approved", "Canceled", "Unused offer")
+    shares = np.array(
+        [
+            [PREVIOUS_STATUS_SHARES_BY_TYPE[name][outcome] for outcome in outcomes]
+            for name in types
+        ]
+    )
+    cumulative = np.cumsum(shares / shares.sum(axis=1, keepdims=True), axis=1)
+    picked = (rng.random(n_rows)[:, None] > cumulative[contract]).sum(axis=1)
+    outcome_codes = np.array([_code("NAME_CONTRACT_STATUS", name) for name in outcomes])
+    return np.where(
+        refused,
+        _code("NAME_CONTRACT_STATUS", "Refused"),
+        outcome_codes[np.minimum(picked, len(outcomes) - 1)],
+    )
+
+
+def _draw_from_grid(
+    rng: np.random.Generator, shares: Mapping[int, float], n_rows: int
+) -> np.ndarray:
+    """Values of the grid ``shares`` (value -> relative frequency), as floats."""
+    values = np.array(list(shares), dtype=float)
+    cumulative = np.cumsum(list(shares.values()), dtype=float)
+    cumulative /= cumulative[-1]
+    return values[np.searchsorted(cumulative, rng.random(n_rows), side="right")]
+
+
+def annuity_payment(
+    credit: np.ndarray, yearly_rate: np.ndarray, n_payments: np.ndarray
+) -> np.ndarray:
+    """The level monthly payment that repays ``credit`` in ``n_payments`` months."""
+    monthly_rate = yearly_rate / 12
+    months = np.maximum(n_payments, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = monthly_rate / -np.expm1(-months * np.log1p(monthly_rate))
+    return credit * np.where(monthly_rate > 0, factor, 1 / months)
 
 
 def previous_applications(
@@ -66,24 +142,16 @@ def previous_applications(
     )
     n_rows = len(owner)
 
-    # Refusals follow the client's risk; the other outcomes keep the real mix.
-    refused = rng.random(n_rows) < expit(
-        PREVIOUS_REFUSAL_INTERCEPT
-        + 0.9 * client_risk[owner]
-        + 0.5 * rng.standard_normal(n_rows)
+    contract = draw_codes(
+        rng,
+        PREVIOUS_APPLICATION,
+        "NAME_CONTRACT_TYPE",
+        PREVIOUS_CATEGORY_COUNTS["CONTRACT_TYPE"],
+        n_rows,
     )
-    status = np.where(
-        refused,
-        _code("NAME_CONTRACT_STATUS", "Refused"),
-        draw_codes(
-            rng,
-            PREVIOUS_APPLICATION,
-            "NAME_CONTRACT_STATUS",
-            PREVIOUS_STATUS_SHARES,
-            n_rows,
-        ),
-    )
-    columns: Columns = {"NAME_CONTRACT_STATUS": status}
+    status = _contract_status(rng, contract, client_risk[owner])
+    refused = status == _code("NAME_CONTRACT_STATUS", "Refused")
+    columns: Columns = {"NAME_CONTRACT_TYPE": contract, "NAME_CONTRACT_STATUS": status}
     columns["SK_ID_CURR"] = client_ids[owner]
     columns["SK_ID_PREV"] = first_previous_id + rng.permutation(n_rows)
     kind = _previous_kind(rng, n_rows, columns)
@@ -109,21 +177,15 @@ def _previous_kind(
     rng: np.random.Generator, n_rows: int, columns: Columns
 ) -> dict[str, np.ndarray]:
     """Which product each row is, and whether it ever got terms ("empty" if not)."""
-    contract = draw_codes(
-        rng,
-        PREVIOUS_APPLICATION,
-        "NAME_CONTRACT_TYPE",
-        PREVIOUS_CATEGORY_COUNTS["CONTRACT_TYPE"],
-        n_rows,
-    )
-    columns["NAME_CONTRACT_TYPE"] = contract
+    contract = columns["NAME_CONTRACT_TYPE"]
     status = columns["NAME_CONTRACT_STATUS"]
     refused = status == _code("NAME_CONTRACT_STATUS", "Refused")
     cash = contract == _code("NAME_CONTRACT_TYPE", "Cash loans")
-    # Canceled requests (and some refused cash requests) never got terms: amounts 0.
+    # Canceled requests (and some refused ones) never got terms: amounts 0.
+    refused_without_terms = _per_type(contract, PREVIOUS_REFUSED_WITHOUT_TERMS_SHARE)
     empty = (
         (status == _code("NAME_CONTRACT_STATUS", "Canceled"))
-        | (refused & cash & (rng.random(n_rows) < 0.3))
+        | (refused & (rng.random(n_rows) < refused_without_terms))
         | (contract == _code("NAME_CONTRACT_TYPE", MISSING_CATEGORY))
     )
     revolving = contract == _code("NAME_CONTRACT_TYPE", "Revolving loans")
@@ -137,6 +199,7 @@ def _previous_kind(
         "approved": status == _code("NAME_CONTRACT_STATUS", "Approved"),
         "unused": status == _code("NAME_CONTRACT_STATUS", "Unused offer"),
         "revolving_contract": revolving,
+        "consumer_contract": contract == _code("NAME_CONTRACT_TYPE", "Consumer loans"),
     }
 
 
@@ -187,20 +250,24 @@ def _previous_amounts(
         ),
         _code("NAME_YIELD_GROUP", MISSING_CATEGORY),
     )
-    # Yield groups in schema order: XNA, middle, high, low_normal, low_action.
-    yearly_rate = np.array([0.0, 0.2, 0.3, 0.12, 0.03])[yield_group]
-    term = np.select(
-        [consumer, cash],
-        [
-            rng.choice([6, 10, 12, 18, 24], n_rows),
-            rng.choice([12, 18, 24, 36, 48, 60], n_rows),
-        ],
-        0,
-    ).astype(float)
+    term = _payment_count(rng, n_rows, kind)
+    # The yield group sets the range of the loan's yearly rate; cards instead ask a
+    # share of the limit each month.
+    yield_names = PREVIOUS_APPLICATION["NAME_YIELD_GROUP"].categories or ()
+    lowest, highest = (
+        np.array(
+            [
+                PREVIOUS_YEARLY_RATE_RANGES.get(name, (0.0, 0.0))[end]
+                for name in yield_names
+            ]
+        )
+        for end in (0, 1)
+    )
+    yearly_rate = rng.uniform(lowest[yield_group], highest[yield_group])
     annuity = np.where(
         term > 0,
-        credit * (1 + yearly_rate * term / 12) / np.maximum(term, 1),
-        credit * 0.05,
+        annuity_payment(credit, yearly_rate, term),
+        credit * PREVIOUS_CARD_MINIMUM_PAYMENT_SHARE,
     )
     columns["NAME_YIELD_GROUP"] = yield_group
     columns["AMT_ANNUITY"] = nan_where(np.round(annuity, 3), empty)
@@ -225,6 +292,41 @@ def _previous_amounts(
         insured.astype(float), ~kind["approved"]
     )
     kind["term"] = term
+
+
+def _payment_count(
+    rng: np.random.Generator, n_rows: int, kind: dict[str, np.ndarray]
+) -> np.ndarray:
+    """CNT_PAYMENT from the product's grid of terms; 0 for cards (no fixed term)."""
+    return np.select(
+        [kind["consumer"], kind["cash"]],
+        [
+            _draw_from_grid(
+                rng, PREVIOUS_PAYMENT_COUNT_SHARES["Consumer loans"], n_rows
+            ),
+            _draw_from_grid(rng, PREVIOUS_PAYMENT_COUNT_SHARES["Cash loans"], n_rows),
+        ],
+        0.0,
+    )
+
+
+def _seller_place_area(
+    rng: np.random.Generator, n_rows: int, at_a_seller: np.ndarray
+) -> np.ndarray:
+    """Shops' areas have a long tail; the lender's own offices have none (-1)."""
+    place = PREVIOUS_SELLER_PLACE
+    area = np.round(
+        place["median"] * np.exp(place["log_sd"] * rng.standard_normal(n_rows))
+    )
+    draw = rng.random(n_rows)
+    zero_share = np.where(at_a_seller, place["zero_at_seller"], place["zero_elsewhere"])
+    without_area = ~at_a_seller & (draw < place["none_elsewhere"])
+    area = np.select(
+        [without_area, draw > 1 - zero_share, rng.random(n_rows) < place["code_share"]],
+        [-1, 0, place["code"]],
+        np.maximum(area, 1),
+    )
+    return area
 
 
 def _previous_labels(
@@ -265,8 +367,13 @@ def _previous_labels(
         ],
         _code("NAME_CASH_LOAN_PURPOSE", "XAP"),
     )
+    # Approved loans go further back than the other decisions.
+    approved_median, approved_log_sd = PREVIOUS_DECISION_DAYS["Approved"]
+    other_median, other_log_sd = PREVIOUS_DECISION_DAYS["other"]
+    median_days = np.where(kind["approved"], approved_median, other_median)
+    log_sd = np.where(kind["approved"], approved_log_sd, other_log_sd)
     columns["DAYS_DECISION"] = -np.clip(
-        np.round(np.exp(np.log(600) + 1.1 * rng.standard_normal(n_rows))), 1, 2922
+        np.round(median_days * np.exp(log_sd * rng.standard_normal(n_rows))), 1, 2922
     )
     columns["NAME_PAYMENT_TYPE"] = np.where(
         consumer | cash,
@@ -328,11 +435,8 @@ def _previous_labels(
         draw("CHANNEL_TYPE", PREVIOUS_CATEGORY_COUNTS["CONSUMER_CHANNEL_TYPE"]),
         draw("CHANNEL_TYPE", PREVIOUS_CATEGORY_COUNTS["OTHER_CHANNEL_TYPE"]),
     )
-    seller_area = np.round(np.exp(np.log(60) + 1.3 * rng.standard_normal(n_rows)))
-    columns["SELLERPLACE_AREA"] = np.where(
-        consumer,
-        np.clip(seller_area, 0, 4_000_000),
-        np.where(rng.random(n_rows) < 0.6, -1, 0),
+    columns["SELLERPLACE_AREA"] = _seller_place_area(
+        rng, n_rows, kind["consumer_contract"]
     )
     columns["PRODUCT_COMBINATION"] = _product_combination(
         rng, n_rows, columns, kind, cross_sell
@@ -450,24 +554,42 @@ def _previous_schedule(
     """Approved loans get their schedule; 365243 marks "not yet" or "never"."""
     cards, term = kind["cards"], kind["term"]
     decision = columns["DAYS_DECISION"]
-    first_due = decision + rng.integers(20, 45, n_rows)
-    first_due = np.where(first_due >= 0, SENTINEL, first_due)
-    first_due = np.where(cards & (rng.random(n_rows) < 0.5), SENTINEL, first_due)
+    first_due_planned = decision + rng.integers(20, 45, n_rows)
+    # Instalment loans get their last due date at approval, future or past; cards
+    # have no end.
     last_due_planned = np.where(
-        (first_due == SENTINEL) | (term == 0), SENTINEL, first_due + 30 * (term - 1)
+        cards, SENTINEL, first_due_planned + 30 * (np.maximum(term, 1) - 1)
     )
-    scheduled = last_due_planned != SENTINEL
+    never_billed = cards & (rng.random(n_rows) < PREVIOUS_CARD_NEVER_BILLED_SHARE)
+    not_yet_due = first_due_planned >= 0
+    first_due = np.where(never_billed | not_yet_due, SENTINEL, first_due_planned)
+    # Loans whose schedule runs past today are open unless repaid early (any day
+    # since the first due date); the others ended on schedule or somewhat earlier.
+    running = ~cards & (last_due_planned >= 0)
+    open_loan = cards | (
+        running
+        & (not_yet_due | (rng.random(n_rows) < PREVIOUS_RUNNING_LOAN_OPEN_SHARE))
+    )
+    repaid_early = first_due_planned + np.floor(
+        rng.random(n_rows) * np.maximum(-first_due_planned, 1)
+    )
     early = rng.random(n_rows) < 0.35
-    paid_off = np.maximum(
-        last_due_planned - np.where(early, rng.integers(0, 300, n_rows), 0), first_due
+    repaid_on_schedule = np.maximum(
+        last_due_planned - np.where(early, rng.integers(0, 300, n_rows), 0),
+        first_due_planned,
     )
-    finished = scheduled & (paid_off < 0)
-    last_due = np.where(finished, paid_off, SENTINEL)
-    termination = np.where(finished, last_due + rng.integers(0, 10, n_rows), SENTINEL)
-    termination = np.where(termination > 0, SENTINEL, termination)
+    last_due = np.select(
+        [open_loan, running], [SENTINEL, repaid_early], repaid_on_schedule
+    )
+    termination = last_due + rng.integers(0, PREVIOUS_TERMINATION_DELAY_DAYS, n_rows)
+    termination = np.where(
+        (last_due == SENTINEL) | (termination > 0), SENTINEL, termination
+    )
     drawing = decision + rng.integers(0, 30, n_rows)
     first_drawing = np.where(
-        cards & (first_due == SENTINEL) & (drawing <= 0), drawing, SENTINEL
+        cards & (rng.random(n_rows) < PREVIOUS_CARD_DRAWN_SHARE) & (drawing <= 0),
+        drawing,
+        SENTINEL,
     )
     not_approved = ~kind["approved"]
     columns["DAYS_FIRST_DRAWING"] = nan_where(first_drawing, not_approved)
