@@ -18,30 +18,46 @@ from loan_default.schema import APPLICATION, MISSING_CATEGORY
 from loan_default.synthetic.calibration import (
     AGE_DAYS_KNOTS,
     AGE_DAYS_TAILS,
+    ALTERNATIVE_DOCUMENTS,
     APPLICATION_CATEGORY_COUNTS,
     APPLICATION_MISSING_RATES,
+    BUILDING_BLOCK_INCOME_LOADING,
+    BUILDING_BLOCK_RATING_LOADING,
     BUILDING_BLOCK_SHARE,
+    BUILDING_FORM_NOISE,
+    BUILDING_GRID_SHARES,
+    BUILDING_HOLE_COLUMNS,
     BUILDING_SIZE_LOADINGS,
     BUILDING_STATISTICS,
     BUILDING_SUMMARY_PRESENT,
+    BUILDING_WHOLE_BLOCK_SHARE,
+    BUILDING_ZERO_SHARES,
     CASH_CREDIT_KNOTS,
     CASH_CREDIT_TAILS,
     CHILDREN_SHARES,
-    CONTACT_AND_ADDRESS_FLAG_RATES,
+    CONTACT_FLAG_RATES,
     CREDIT_BUREAU_MEANS,
     CREDIT_BUREAU_MISSING,
     DOCUMENT_FLAG_RATES,
+    EMPLOYED_DOCUMENT_6_CORRELATION,
+    EMPLOYED_SHARE,
     EXT_SOURCE_KNOTS,
     EXT_SOURCE_LOADINGS,
     EXT_SOURCE_MISSING,
     EXT_SOURCE_TAILS,
+    GOODS_PRICE_STEP_SHARES,
     ID_PUBLISH_DAYS_KNOTS,
     ID_PUBLISH_DAYS_TAILS,
+    INCOME_STEP_SHARES,
     PENSION_THRESHOLD,
     PHONE_CHANGE_DAYS_KNOTS,
     PHONE_CHANGE_DAYS_TAILS,
     POPULATION_KNOTS,
     POPULATION_TAILS,
+    REGION_COUNT,
+    REGION_RATING_MEAN_SD,
+    REGISTERED_AWAY_CORRELATION,
+    REGISTERED_AWAY_RATES,
     REGISTRATION_DAYS_KNOTS,
     REGISTRATION_DAYS_TAILS,
     SENTINEL,
@@ -197,13 +213,14 @@ def _money(
     far_tail = rng.random(n_rows) < 0.002
     income[far_tail] *= rng.pareto(1.1, far_tail.sum()) + 1
     income = np.clip(income, 25650, 1.2e8)
-    on_grid = rng.random(n_rows) < 0.986
+    rounded_income = round_on_steps(rng, income, INCOME_STEP_SHARES)
+    # The real minimum is exact; a rounded income below it takes the next step up.
     columns["AMT_INCOME_TOTAL"] = np.where(
-        on_grid, np.maximum(round_to(income, 2250), 27000), np.round(income)
+        rounded_income < 25650, 27000, rounded_income
     )
 
     # Credit: drawn from its quantiles (a thin upper tail), rising with income;
-    # goods price a share of it, rounded to 4,500.
+    # goods price a share of it, on the round steps of real prices.
     revolving = columns["NAME_CONTRACT_TYPE"] == _code(
         "NAME_CONTRACT_TYPE", "Revolving loans"
     )
@@ -219,9 +236,11 @@ def _money(
         1.0,
         1 - np.clip(np.exp(-1.994 + 0.493 * rng.standard_normal(n_rows)), 0.02, 0.55),
     )
-    goods = np.clip(round_to(credit_wanted * goods_share, 4500), 40500, 4.05e6)
-    off_grid = rng.random(n_rows) >= 0.998
-    goods = np.where(off_grid, np.round(credit_wanted * goods_share), goods)
+    goods = np.clip(
+        round_on_steps(rng, credit_wanted * goods_share, GOODS_PRICE_STEP_SHARES),
+        40500,
+        4.05e6,
+    )
     credit = np.clip(np.round(goods / goods_share * 2) / 2, 45000, 4.05e6)
     revolving_credit = np.clip(round_to(income * 1.2, 22500), 45000, 1.35e6)
     credit = np.where(revolving, revolving_credit, credit)
@@ -245,6 +264,82 @@ def _money(
     )
 
 
+def rounding_step_rates(step_shares: Mapping[int, float]) -> dict[int, float]:
+    """The share of rows to round to each step, so that the share of rows on whole
+    multiples of each step is the one ``step_shares`` gives it.
+
+    The steps divide one another. A row rounded to a finer step still lands on a
+    coarser one by chance (one time in their ratio), so fewer rows are rounded to
+    the coarse steps than end up on them.
+    """
+    steps = sorted(step_shares)
+    lands_on = np.array(
+        [
+            [1.0 if fine >= coarse else fine / coarse for fine in steps]
+            for coarse in steps
+        ]
+    )
+    rates = np.linalg.solve(lands_on, [step_shares[step] for step in steps])
+    if (rates < 0).any():
+        raise ValueError(
+            f"step shares {dict(step_shares)} leave fewer rows on a coarse step than "
+            "the finer steps put there by chance"
+        )
+    return dict(zip(steps, rates.tolist(), strict=True))
+
+
+def round_on_steps(
+    rng: np.random.Generator, values: np.ndarray, step_shares: Mapping[int, float]
+) -> np.ndarray:
+    """Values rounded to a step drawn per row (see ``rounding_step_rates``), the rest
+    to whole units. A value below half a step takes the finest step instead of 0."""
+    rates = rounding_step_rates(step_shares)
+    steps = np.array(list(rates), dtype=float)
+    picked = np.searchsorted(np.cumsum(list(rates.values())), rng.random(len(values)))
+    finest = steps[0]
+    step = np.append(steps, 1.0)[picked]
+    step = np.where((step > finest) & (values < step / 2), finest, step)
+    return round_to(values, step)
+
+
+def _regions() -> tuple[np.ndarray, np.ndarray, Columns]:
+    """The regions' REGION_POPULATION_RELATIVE, shares of applicants and ratings.
+
+    The regions are evenly spaced along the population's quantile map, the two end
+    ones at the real minimum and maximum with half a share each: the regions then
+    hold the real quartiles. Ratings go by that position, the least populous 3.
+    """
+    positions = np.linspace(0.0, 1.0, REGION_COUNT)
+    populations = np.round(from_knots(positions, POPULATION_KNOTS, POPULATION_TAILS), 6)
+    shares = np.ones(REGION_COUNT)
+    shares[[0, -1]] = 0.5
+    ratings = {}
+    for name, (mean, sd) in REGION_RATING_MEAN_SD.items():
+        share_1, share_3 = rating_shares(mean, sd)
+        ratings[name] = np.where(
+            positions > 1 - share_1, 1, np.where(positions < share_3, 3, 2)
+        )
+    return populations, shares / shares.sum(), ratings
+
+
+def rating_shares(mean: float, sd: float) -> tuple[float, float]:
+    """Shares of ratings 1 and 3 of a rating from 1 to 3 with this mean and sd."""
+    difference = mean - 2
+    outer = sd**2 + difference**2
+    return (outer - difference) / 2, (outer + difference) / 2
+
+
+def rates_given_other_flag(
+    rate: float, other_rate: float, correlation: float
+) -> tuple[float, float]:
+    """A 0/1 flag's rate where another flag is 1 and where it is 0, for the given
+    means of the two and their correlation."""
+    both = rate * other_rate + correlation * np.sqrt(
+        rate * (1 - rate) * other_rate * (1 - other_rate)
+    )
+    return both / other_rate, (rate - both) / (1 - other_rate)
+
+
 def _places_dates_and_flags(
     rng: np.random.Generator,
     n_rows: int,
@@ -255,17 +350,11 @@ def _places_dates_and_flags(
     hidden: Columns,
 ) -> None:
     not_working = hidden["not_working"]
-    # Regions: the most populous get rating 1, the least populous rating 3.
-    region_uniform = rng.random(n_rows)
-    columns["REGION_POPULATION_RELATIVE"] = np.round(
-        from_knots(region_uniform, POPULATION_KNOTS, POPULATION_TAILS), 6
-    )
-    rating = np.where(region_uniform > 0.895, 1, np.where(region_uniform < 0.157, 3, 2))
-    rating = np.where(rng.random(n_rows) < 0.04, rng.integers(1, 4, n_rows), rating)
-    columns["REGION_RATING_CLIENT"] = rating
-    columns["REGION_RATING_CLIENT_W_CITY"] = np.where(
-        rng.random(n_rows) < 0.95, rating, np.clip(rating - 1, 1, 3)
-    )
+    populations, region_shares, region_ratings = _regions()
+    region = np.searchsorted(np.cumsum(region_shares)[:-1], rng.random(n_rows))
+    columns["REGION_POPULATION_RELATIVE"] = populations[region]
+    for name, ratings in region_ratings.items():
+        columns[name] = ratings[region]
 
     def correlated_with_age(weight: float) -> np.ndarray:
         """Uniforms whose normal scores correlate ``weight`` with the age latent."""
@@ -297,24 +386,27 @@ def _places_dates_and_flags(
         columns["FLAG_OWN_CAR"] == _code("FLAG_OWN_CAR", "N"),
     )
 
-    for name, rate in CONTACT_AND_ADDRESS_FLAG_RATES.items():
+    for name, rate in CONTACT_FLAG_RATES.items():
         columns[name] = (rng.random(n_rows) < rate).astype(np.int64)
     working = ~not_working
     columns["FLAG_EMP_PHONE"] = working.astype(np.int64)
     columns["FLAG_WORK_PHONE"] = (working & (rng.random(n_rows) < 0.243)).astype(
         np.int64
     )
-    # Work-place flags exist only for the employed (82% of applicants).
-    region_not_work = working & (rng.random(n_rows) < 0.0619)
-    city_not_work = working & (rng.random(n_rows) < 0.281)
-    columns["REG_REGION_NOT_WORK_REGION"] = region_not_work.astype(np.int64)
-    columns["LIVE_REGION_NOT_WORK_REGION"] = (
-        working & (rng.random(n_rows) < np.where(region_not_work, 0.7, 0.0066))
-    ).astype(np.int64)
-    columns["REG_CITY_NOT_WORK_CITY"] = city_not_work.astype(np.int64)
-    columns["LIVE_CITY_NOT_WORK_CITY"] = (
-        working & (rng.random(n_rows) < np.where(city_not_work, 0.68, 0.037))
-    ).astype(np.int64)
+    columns.update(_registered_address_flags(rng, working))
+    # Living away from the work place too goes mostly with being registered away.
+    for level, (if_registered_away, otherwise) in {
+        "REGION": (0.7, 0.0066),
+        "CITY": (0.68, 0.037),
+    }.items():
+        registered_away = columns[f"REG_{level}_NOT_WORK_{level}"] == 1
+        columns[f"LIVE_{level}_NOT_WORK_{level}"] = (
+            working
+            & (
+                rng.random(n_rows)
+                < np.where(registered_away, if_registered_away, otherwise)
+            )
+        ).astype(np.int64)
 
     columns["OCCUPATION_TYPE"] = np.where(
         not_working | (rng.random(n_rows) < 0.163), -1, draw("OCCUPATION_TYPE")
@@ -328,10 +420,54 @@ def _places_dates_and_flags(
     columns["HOUR_APPR_PROCESS_START"] = np.clip(
         np.round(rng.normal(12.06, 3.27, n_rows)), 0, 23
     )
-    for number, rate in DOCUMENT_FLAG_RATES.items():
-        columns[f"FLAG_DOCUMENT_{number}"] = (rng.random(n_rows) < rate).astype(
-            np.int64
+    columns.update(_document_flags(rng, working))
+
+
+def _registered_address_flags(rng: np.random.Generator, working: np.ndarray) -> Columns:
+    """REG_*_NOT_WORK_* (the employed only) and REG_*_NOT_LIVE_*, correlated."""
+    n_rows = len(working)
+    flags: Columns = {}
+    for level, (work_rate, home_rate) in REGISTERED_AWAY_RATES.items():
+        away_from_work = working & (rng.random(n_rows) < work_rate / EMPLOYED_SHARE)
+        home_if_work, home_otherwise = rates_given_other_flag(
+            home_rate, work_rate, REGISTERED_AWAY_CORRELATION
         )
+        away_from_home = rng.random(n_rows) < np.where(
+            away_from_work, home_if_work, home_otherwise
+        )
+        flags[f"REG_{level}_NOT_WORK_{level}"] = away_from_work.astype(np.int64)
+        flags[f"REG_{level}_NOT_LIVE_{level}"] = away_from_home.astype(np.int64)
+    return flags
+
+
+def _document_flags(rng: np.random.Generator, working: np.ndarray) -> Columns:
+    """FLAG_DOCUMENT_*: 3, 6 and 8 exclusive, 6 mostly without an employer."""
+    n_rows = len(working)
+    flags = {
+        f"FLAG_DOCUMENT_{number}": (rng.random(n_rows) < rate).astype(np.int64)
+        for number, rate in DOCUMENT_FLAG_RATES.items()
+        if number not in ALTERNATIVE_DOCUMENTS
+    }
+    document_6 = np.where(
+        working,
+        *rates_given_other_flag(
+            DOCUMENT_FLAG_RATES[6], EMPLOYED_SHARE, EMPLOYED_DOCUMENT_6_CORRELATION
+        ),
+    )
+    document_8 = DOCUMENT_FLAG_RATES[8]
+    none_of_them = 1 - sum(
+        DOCUMENT_FLAG_RATES[number] for number in ALTERNATIVE_DOCUMENTS
+    )
+    # One uniform picks 6, 8, 3 or none in turn; document 3 takes what 6 leaves.
+    pick = rng.random(n_rows)
+    flags["FLAG_DOCUMENT_6"] = (pick < document_6).astype(np.int64)
+    flags["FLAG_DOCUMENT_8"] = (
+        (pick >= document_6) & (pick < document_6 + document_8)
+    ).astype(np.int64)
+    flags["FLAG_DOCUMENT_3"] = (
+        (pick >= document_6 + document_8) & (pick < 1 - none_of_them)
+    ).astype(np.int64)
+    return flags
 
 
 def _external_scores(
@@ -360,43 +496,145 @@ def _external_scores(
 def _building_columns(
     rng: np.random.Generator, n_rows: int, columns: Columns, draw: DrawColumn
 ) -> None:
-    in_block = rng.random(n_rows) < BUILDING_BLOCK_SHARE
+    present = _building_presence(rng, n_rows, columns)
     size = rng.standard_normal(n_rows)
-    for statistic, (present, kind, params) in BUILDING_STATISTICS.items():
+    # The total area follows the apartments' unmasked values.
+    apartments: Columns = {}
+    for statistic, (_, kind, params) in BUILDING_STATISTICS.items():
         loading = BUILDING_SIZE_LOADINGS.get(statistic, 0.0)
         latent = loading * size + np.sqrt(1 - loading**2) * rng.standard_normal(n_rows)
-        if kind == "lognormal":
-            median, spread = params
-            values = median * np.exp(spread * latent)
-        elif kind == "zero_lognormal":
-            zero_share, median, spread = params
-            positive = median * np.exp(spread * rng.standard_normal(n_rows))
-            values = np.where(ndtr(latent) < zero_share, 0.0, positive)
-        elif kind == "one_minus_lognormal":
-            median, spread = params
-            values = 1 - median * np.exp(spread * latent)
-        elif kind == "normal":
-            mean, spread = params
-            values = mean + spread * latent
-        else:  # steps: a whole number of floors or entrances
-            step, mean_steps = params
-            values = step * np.maximum(np.round(mean_steps * np.exp(0.5 * latent)), 0)
-        average = np.round(np.clip(values, 0, 1), 4)
-        missing = ~in_block | (rng.random(n_rows) >= present / BUILDING_BLOCK_SHARE)
-        mode = np.clip(average * (1 + rng.normal(0, 0.05, n_rows)), 0, 1)
-        median_value = np.clip(average * (1 + rng.normal(0, 0.02, n_rows)), 0, 1)
-        columns[f"{statistic}_AVG"] = nan_where(average, missing)
-        columns[f"{statistic}_MODE"] = nan_where(np.round(mode, 4), missing)
-        columns[f"{statistic}_MEDI"] = nan_where(np.round(median_value, 4), missing)
+        missing = ~present[statistic]
+        if kind == "grid":
+            forms = _grid_forms(rng, latent, statistic, int(params[0]))
+        else:
+            average = _building_average(rng, latent, statistic, kind, params)
+            forms = _noisy_forms(rng, average, kind, params)
+        if statistic == "APARTMENTS":
+            apartments = {"latent": latent, "average": forms["AVG"]}
+        for form, values in forms.items():
+            columns[f"{statistic}_{form}"] = nan_where(values, missing)
 
-    for name, present in BUILDING_SUMMARY_PRESENT.items():
-        missing = ~in_block | (rng.random(n_rows) >= present / BUILDING_BLOCK_SHARE)
+    for name in BUILDING_SUMMARY_PRESENT:
+        missing = ~present[name]
         if name == "TOTALAREA_MODE":
-            apartments = np.nan_to_num(columns["APARTMENTS_AVG"], nan=0.0877)
-            area = np.clip(apartments * rng.lognormal(-0.15, 0.2, n_rows), 0, 1)
-            columns[name] = nan_where(np.round(area, 4), missing)
+            area = np.clip(
+                apartments["average"] * rng.lognormal(-0.15, 0.2, n_rows), 0, 1
+            )
+            zero = ndtr(apartments["latent"]) < BUILDING_ZERO_SHARES[name]
+            columns[name] = nan_where(np.where(zero, 0.0, np.round(area, 4)), missing)
         else:
             columns[name] = np.where(missing, -1, draw(name))
+
+
+def _building_presence(
+    rng: np.random.Generator, n_rows: int, columns: Columns
+) -> dict[str, np.ndarray]:
+    """Which building columns each applicant has: nested in one level of detail.
+
+    The block is described for the applicants ranking highest on a score of income
+    and region rating; within it a uniform level of detail keeps a column while it
+    is below the column's share (so the commoner columns come first), and a few of
+    the fully described lack one hole column instead.
+    """
+    shares = {
+        **{name: spec[0] for name, spec in BUILDING_STATISTICS.items()},
+        **BUILDING_SUMMARY_PRESENT,
+    }
+    log_income = np.log(columns["AMT_INCOME_TOTAL"])
+    score = (
+        BUILDING_BLOCK_INCOME_LOADING
+        * (log_income - log_income.mean())
+        / max(float(log_income.std()), 1e-9)
+        + BUILDING_BLOCK_RATING_LOADING * (columns["REGION_RATING_CLIENT"] - 2)
+        + rng.standard_normal(n_rows)
+    )
+    # Ranks, not a fixed cut, so the block keeps its share whatever the mix.
+    in_block = np.argsort(np.argsort(-score)) < round(BUILDING_BLOCK_SHARE * n_rows)
+    detail = rng.random(n_rows) * BUILDING_BLOCK_SHARE
+    full_detail = min(shares.values())
+    hole_rate = 1 - BUILDING_WHOLE_BLOCK_SHARE / full_detail
+    hole = rng.integers(0, len(BUILDING_HOLE_COLUMNS), n_rows)
+    hole = np.where((detail < full_detail) & (rng.random(n_rows) < hole_rate), hole, -1)
+    # A hole column's own share is topped up by the rows its hole takes away.
+    hole_share = hole_rate * full_detail / len(BUILDING_HOLE_COLUMNS)
+    present = {}
+    for name, share in shares.items():
+        if name in BUILDING_HOLE_COLUMNS:
+            kept = (detail < share + hole_share) & (
+                hole != BUILDING_HOLE_COLUMNS.index(name)
+            )
+        else:
+            kept = detail < share
+        present[name] = in_block & kept
+    return present
+
+
+def _building_average(
+    rng: np.random.Generator,
+    latent: np.ndarray,
+    statistic: str,
+    kind: str,
+    params: tuple[float, ...],
+) -> np.ndarray:
+    """The _AVG form of a continuous statistic, rounded to 4 places in [0, 1]."""
+    if kind == "lognormal":
+        median, spread = params
+        values = median * np.exp(spread * latent)
+        # The lowest values of the latent are recorded as zero.
+        values = np.where(
+            ndtr(latent) < BUILDING_ZERO_SHARES.get(statistic, 0.0), 0.0, values
+        )
+    elif kind == "zero_lognormal":
+        zero_share, median, spread = params
+        positive = median * np.exp(spread * rng.standard_normal(len(latent)))
+        values = np.where(ndtr(latent) < zero_share, 0.0, positive)
+    elif kind == "one_minus_lognormal":
+        median, spread = params
+        values = 1 - median * np.exp(spread * latent)
+    else:  # normal
+        mean, spread = params
+        values = mean + spread * latent
+    return np.round(np.clip(values, 0, 1), 4)
+
+
+def _noisy_forms(
+    rng: np.random.Generator,
+    average: np.ndarray,
+    kind: str,
+    params: tuple[float, ...],
+) -> dict[str, np.ndarray]:
+    """_AVG and its _MODE and _MEDI forms: the same value with a little noise.
+
+    The noise is relative to what varies: the gap to 1 for a share near 1, the
+    spread for a normal statistic, the value itself otherwise (zeros stay zero).
+    """
+    forms = {"AVG": average}
+    for form, noise in BUILDING_FORM_NOISE.items():
+        jitter = rng.normal(0, noise, len(average))
+        if kind == "one_minus_lognormal":
+            values = 1 - (1 - average) * (1 + jitter)
+        elif kind == "normal":
+            values = average + params[1] * jitter
+        else:
+            values = average * (1 + jitter)
+        forms[form] = np.round(np.clip(values, 0, 1), 4)
+    return forms
+
+
+def _grid_forms(
+    rng: np.random.Generator, latent: np.ndarray, statistic: str, denominator: int
+) -> dict[str, np.ndarray]:
+    """A statistic on the k/n grid: _MODE and _MEDI mostly the _AVG's k, now and
+    then the next value up or down."""
+    cumulative = np.cumsum(BUILDING_GRID_SHARES[statistic])
+    steps = np.searchsorted(cumulative / cumulative[-1], ndtr(latent), side="right")
+    steps = np.minimum(steps, denominator)
+    forms = {"AVG": np.round(steps / denominator, 4)}
+    for form, noise in BUILDING_FORM_NOISE.items():
+        moved = rng.random(len(latent)) < noise
+        shift = np.where(moved, rng.choice([-1, 1], len(latent)), 0)
+        forms[form] = np.round(np.clip(steps + shift, 0, denominator) / denominator, 4)
+    return forms
 
 
 def _social_and_bureau(rng: np.random.Generator, n_rows: int, columns: Columns) -> None:

@@ -26,7 +26,7 @@ NEW_APPLICATIONS_FIRST_ID = 100_000_000
 
 # Fixed so that the reference population defaults at 8.07% (calibrated on big samples);
 # a drifted batch therefore defaults at a different rate, as real drift does.
-DEFAULT_INTERCEPT = -1.225
+DEFAULT_INTERCEPT = -1.1
 # Weight of the external scores' risk in the log-odds: with the scores the strongest
 # signal, as in the real data, the oracle AUC is about 0.79.
 SCORE_RISK_WEIGHT = 1.35
@@ -46,8 +46,8 @@ RISK_TERMS = {
     "ext_source_3_missing": 0.32,
     "credit_bureau_missing": 0.34,
     "building_missing": 0.36,
-    "document_3": 0.48,
-    "registered_in_another_city": 0.67,
+    "document_3": 0.32,
+    "registered_in_another_city": 0.48,
     "employed_5_to_15_years": -1.1,
     "youth": -0.46,
     "pensioner": -0.02,
@@ -259,7 +259,7 @@ APPLICATION_MISSING_RATES = {"NAME_TYPE_SUITE": 0.0042}
 # Building statistics: (share present, kind, parameters) of the _AVG form.
 # kind "lognormal": median, log-sd; "zero_lognormal": share of zeros, median, log-sd;
 # "one_minus_lognormal": 1 - lognormal(median, log-sd); "normal": mean, sd;
-# "steps": step size, mean number of steps.
+# "grid": the denominator n of the k/n values (shares of k in BUILDING_GRID_SHARES).
 BUILDING_STATISTICS: dict[str, tuple[float, str, tuple[float, ...]]] = {
     "APARTMENTS": (0.4925, "lognormal", (0.0876, 0.7)),
     "BASEMENTAREA": (0.4148, "lognormal", (0.0763, 0.68)),
@@ -267,9 +267,9 @@ BUILDING_STATISTICS: dict[str, tuple[float, str, tuple[float, ...]]] = {
     "YEARS_BUILD": (0.335, "normal", (0.7525, 0.1)),
     "COMMONAREA": (0.3013, "lognormal", (0.0211, 1.4)),
     "ELEVATORS": (0.467, "zero_lognormal", (0.52, 0.14, 0.7)),
-    "ENTRANCES": (0.4965, "steps", (0.0345, 3.3)),
-    "FLOORSMAX": (0.5024, "steps", (0.0417, 4.4)),
-    "FLOORSMIN": (0.3215, "steps", (0.0417, 4.6)),
+    "ENTRANCES": (0.4965, "grid", (29,)),
+    "FLOORSMAX": (0.5024, "grid", (24,)),
+    "FLOORSMIN": (0.3215, "grid", (24,)),
     "LANDAREA": (0.4062, "lognormal", (0.0481, 1.1)),
     "LIVINGAPARTMENTS": (0.3165, "lognormal", (0.0756, 0.65)),
     "LIVINGAREA": (0.4981, "lognormal", (0.0745, 0.78)),
@@ -298,16 +298,72 @@ BUILDING_SIZE_LOADINGS = {
     "FLOORSMIN": 0.6,
     "NONLIVINGAREA": 0.3,
 }
+# Shares of k = 0, 1, ... for the statistics on a k/n grid: a few dozen values with
+# the real quartiles on them (FLOORSMAX: a quarter or more at 4/24, its two lower
+# quartiles; FLOORSMIN and ENTRANCES cut exactly at theirs).
+BUILDING_GRID_SHARES = {
+    "ENTRANCES": (
+        *(0.012, 0.148, 0.09, 0.13, 0.12, 0.13, 0.12, 0.08, 0.055, 0.04),
+        *(0.025, 0.017, 0.01, 0.006, 0.004, 0.003, 0.002, 0.001, 0.001, 0.001),
+        *(0.0,) * 9,
+        0.005,
+    ),
+    "FLOORSMAX": (
+        *(0.015, 0.025, 0.09, 0.115, 0.265, 0.06, 0.07, 0.075, 0.197, 0.025),
+        *(0.02, 0.012, 0.01, 0.006, 0.004, 0.003, 0.002, 0.001),
+        *(0.0005,) * 6,
+        0.002,
+    ),
+    "FLOORSMIN": (
+        *(0.02, 0.03, 0.2, 0.1, 0.1, 0.06, 0.05, 0.05, 0.06, 0.13),
+        *(0.05, 0.04, 0.04, 0.025, 0.015, 0.01, 0.008, 0.005, 0.002),
+        *(0.0005,) * 5,
+        0.0025,
+    ),
+}
+# Areas recorded as zero: the lowest values of the size latent, below the lower
+# quartile, so the quartiles stay where they are.
+BUILDING_ZERO_SHARES = {
+    "BASEMENTAREA": 0.12,
+    "COMMONAREA": 0.12,
+    "LANDAREA": 0.12,
+    "LIVINGAREA": 0.12,
+    "TOTALAREA_MODE": 0.12,
+}
+# The _MODE and _MEDI forms: the _AVG value with this relative noise, or on a grid
+# this chance of the next value up or down.
+BUILDING_FORM_NOISE = {"MODE": 0.05, "MEDI": 0.02}
+# Missingness is nested: inside the block, an applicant's level of detail decides
+# which columns are present (the commonest first). A few partial patterns break the
+# nesting: among the fully described, a share lacks one of these columns instead.
+BUILDING_WHOLE_BLOCK_SHARE = 0.26
+BUILDING_HOLE_COLUMNS = ("FONDKAPREMONT_MODE", "LIVINGAPARTMENTS", "FLOORSMIN")
+# Whether the building is described at all: more often for higher incomes (per sd
+# of the log income) and in better-rated regions (per rating step, 1 the best).
+BUILDING_BLOCK_INCOME_LOADING = 0.15
+BUILDING_BLOCK_RATING_LOADING = -0.15
 
-# Contact and address flags, independent of everything else.
-CONTACT_AND_ADDRESS_FLAG_RATES = {
+# Contact flags, independent of everything else.
+CONTACT_FLAG_RATES = {
     "FLAG_MOBIL": 0.999997,
     "FLAG_CONT_MOBILE": 0.998133,
     "FLAG_PHONE": 0.281066,
     "FLAG_EMAIL": 0.05672,
-    "REG_REGION_NOT_LIVE_REGION": 0.015144,
-    "REG_CITY_NOT_LIVE_CITY": 0.078173,
 }
+# Share of applicants with an employer (FLAG_EMP_PHONE's mean): the work-place
+# flags exist only for them.
+EMPLOYED_SHARE = 0.819889
+# Means of REG_{level}_NOT_WORK_{level} and REG_{level}_NOT_LIVE_{level}: a
+# registered address away from the work place, and away from home. Where one is,
+# the other often is too (correlation 0.45 at both levels).
+REGISTERED_AWAY_RATES = {"REGION": (0.050769, 0.015144), "CITY": (0.230454, 0.078173)}
+REGISTERED_AWAY_CORRELATION = 0.45
+# FLAG_DOCUMENT_3, 6 and 8 are alternatives: an applicant hands in at most one of
+# them (about -0.48 between them). Document 6 goes with having no employer
+# (correlation -0.58 with FLAG_EMP_PHONE); document 8 and handing in none of the
+# three are as common with an employer as without.
+ALTERNATIVE_DOCUMENTS = (3, 6, 8)
+EMPLOYED_DOCUMENT_6_CORRELATION = -0.58
 DOCUMENT_FLAG_RATES = {
     2: 4.2e-05,
     3: 0.710023,
@@ -387,6 +443,22 @@ EXT_SOURCE_LOADINGS = {
     "EXT_SOURCE_2": (0.09, 0.452),
     "EXT_SOURCE_3": (0.2, 0.203),
 }
+
+# Applicants live in a fixed set of regions, each with its own
+# REGION_POPULATION_RELATIVE, spread along the quantile map above. The most
+# populous regions rate 1, the least populous 3: each rating's profile mean and
+# standard deviation give its shares of applicants.
+REGION_COUNT = 89
+REGION_RATING_MEAN_SD = {
+    "REGION_RATING_CLIENT": (2.052463, 0.509034),
+    "REGION_RATING_CLIENT_W_CITY": (2.031521, 0.502737),
+}
+# Round amounts: each step's share of the rows that are whole multiples of it,
+# finest first (the rest are exact). Incomes: 98.6% on 2,250, three in four on
+# 22,500. Goods prices: 99.8% on 4,500; the coarser steps are a choice that
+# piles the prices up on the commonest real values (225,000, 450,000, ...).
+INCOME_STEP_SHARES = {2250: 0.986, 22500: 0.75}
+GOODS_PRICE_STEP_SHARES = {4500: 0.998, 45000: 0.75, 225000: 0.2}
 
 PREVIOUS_CATEGORY_COUNTS: dict[str, dict[str, float]] = {
     "WEEKDAY_APPR_PROCESS_START": {
