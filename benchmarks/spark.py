@@ -170,8 +170,10 @@ def main() -> None:
                 )
                 if not run["ok"] and not run["killed"]:
                     print("   ", run["error"].strip().splitlines()[-1:] or "")
-                highest = max(run["peaks"].values(), default=0.0)
-                results[env].append((size, run["seconds"], highest))
+                # A failed run's time and peak are where it stopped, not a growth.
+                if run["ok"]:
+                    highest = max(run["peaks"].values(), default=0.0)
+                    results[env].append((size, run["seconds"], highest))
     for env, rows in results.items():
         if len(rows) >= 2:
             (n0, t0, m0), (n1, t1, m1) = rows[0], rows[-1]
