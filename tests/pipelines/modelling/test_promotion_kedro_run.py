@@ -17,6 +17,10 @@ from tests.trained import SMALL, copy_project
 
 NAME = "loan_default"
 
+# The tests build on each other's runs (versions 1 and 2, then promotion): one
+# worker takes them all, in order (`--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("promotion_kedro_run")
+
 
 @pytest.fixture(scope="module")
 def project(trained_small_project, tmp_path_factory):
