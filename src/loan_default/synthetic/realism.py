@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from loan_default.monitoring.drift import binned_shares, psi_contributions
-from loan_default.schema import DAYS_EMPLOYED_SENTINEL
+from loan_default.synthetic.calibration import BUILDING_STATISTICS, SENTINEL
+from loan_default.synthetic.risk import BUILDING_COLUMNS, CREDIT_BUREAU_COLUMNS
 
 REFERENCE_PACKAGE = "loan_default.synthetic"
 REFERENCE_DIRECTORY = "reference"
@@ -50,7 +51,6 @@ OTHER_BIN = "other"
 QUARTILE_COLUMNS = ("min", "25%", "50%", "75%", "max")
 NUMERIC_DTYPES = frozenset({"int64", "float64"})
 
-SENTINEL = float(DAYS_EMPLOYED_SENTINEL)
 DAYS_PER_YEAR = 365.25
 
 Measure = Callable[[pd.DataFrame, pd.DataFrame], float]
@@ -415,38 +415,6 @@ def profile_psi(
 
 # --- measuring functions -----------------------------------------------------------
 
-BUREAU_COLUMNS = tuple(
-    f"AMT_REQ_CREDIT_BUREAU_{period}"
-    for period in ("HOUR", "DAY", "WEEK", "MON", "QRT", "YEAR")
-)
-BUILDING_STATISTICS = (
-    "APARTMENTS",
-    "BASEMENTAREA",
-    "YEARS_BEGINEXPLUATATION",
-    "YEARS_BUILD",
-    "COMMONAREA",
-    "ELEVATORS",
-    "ENTRANCES",
-    "FLOORSMAX",
-    "FLOORSMIN",
-    "LANDAREA",
-    "LIVINGAPARTMENTS",
-    "LIVINGAREA",
-    "NONLIVINGAPARTMENTS",
-    "NONLIVINGAREA",
-)
-BUILDING_COLUMNS = (
-    *(
-        f"{statistic}_{form}"
-        for form in ("AVG", "MODE", "MEDI")
-        for statistic in BUILDING_STATISTICS
-    ),
-    "FONDKAPREMONT_MODE",
-    "HOUSETYPE_MODE",
-    "TOTALAREA_MODE",
-    "WALLSMATERIAL_MODE",
-    "EMERGENCYSTATE_MODE",
-)
 AREA_COLUMNS = (
     *(f"{statistic}_AVG" for statistic in BUILDING_STATISTICS if "AREA" in statistic),
     "TOTALAREA_MODE",
@@ -816,7 +784,7 @@ def missingness_relationships() -> list[Relationship]:
         return frame["EXT_SOURCE_3"].isna()
 
     def bureau_missing(frame: pd.DataFrame) -> pd.Series:
-        return all_missing(frame, BUREAU_COLUMNS)
+        return all_missing(frame, CREDIT_BUREAU_COLUMNS)
 
     def building_missing(frame: pd.DataFrame) -> pd.Series:
         return all_missing(frame, BUILDING_COLUMNS)
