@@ -17,17 +17,12 @@ from tests.trained import SMALL, copy_project
 
 NAME = "loan_default"
 
-# The tests build on each other's runs (versions 1 and 2, then promotion): one
-# worker takes them all, in order (`--dist loadgroup`).
-pytestmark = pytest.mark.xdist_group("promotion_kedro_run")
 
-
-@pytest.fixture(scope="module")
-def project(trained_small_project, tmp_path_factory):
-    """A project copy after its first ``kedro run``, which registered version 1."""
-    return copy_project(
-        trained_small_project, tmp_path_factory.mktemp("promotion") / "project"
-    )
+@pytest.fixture
+def project(trained_small_project, tmp_path):
+    """A project copy of its own after the first ``kedro run``, which registered
+    version 1: no test depends on another's runs or on which worker runs it."""
+    return copy_project(trained_small_project, tmp_path / "project")
 
 
 @pytest.fixture
@@ -46,8 +41,9 @@ def _runs(client: MlflowClient) -> list:
     return client.search_runs([experiment.experiment_id], order_by=["start_time ASC"])
 
 
-def _alias(client: MlflowClient, alias: str) -> int:
-    return int(client.get_model_version_by_alias(NAME, alias).version)
+def _alias(client: MlflowClient, alias: str) -> int | None:
+    aliases = client.get_registered_model(NAME).aliases
+    return int(aliases[alias]) if alias in aliases else None
 
 
 def _decision(project) -> dict:
@@ -89,7 +85,9 @@ def test_the_first_run_is_tracked_and_its_champion_promoted(project, client):
     assert decision["promoted"] and decision["incumbent"] is None
 
 
-def test_a_rerun_that_does_not_beat_the_champion_is_the_challenger(project, client):
+def test_a_rerun_is_the_challenger_until_promoted_and_scoring_follows_the_alias(
+    project, client
+):
     # On threads, as `--runner ThreadRunner` runs it: nodes log parameters at once.
     result = kedro_run(project, *SMALL, "--runner", "ThreadRunner")
     assert result.returncode == 0, result.stderr[-3000:]
@@ -104,27 +102,16 @@ def test_a_rerun_that_does_not_beat_the_champion_is_the_challenger(project, clie
     assert second.info.status == "FINISHED"
     assert second.data.params == first.data.params
 
-
-def test_scoring_reads_the_registered_champion_or_a_given_folder(project, client):
-    result = kedro_run(project, "--pipelines", "scoring")
-    assert result.returncode == 0, result.stderr[-3000:]
-    champion = client.get_model_version(NAME, str(_alias(client, "champion")))
-    scores = sorted((project / "data" / "07_model_output" / "scores.parquet").iterdir())
-    newest = pd.read_parquet(scores[-1] / "scores.parquet")
-    assert set(newest["MODEL_VERSION"]) == {champion.tags["model_version"]}
+    # Scoring reads the registered champion, or the folder it is given.
+    assert _newest_score_versions(project, "--pipelines", "scoring") == {
+        client.get_model_version(NAME, "1").tags["model_version"]
+    }
     folder = project / "data" / "06_models" / "champion" / "champion_model"
-    result = kedro_run(
-        project, "--pipelines", "scoring", "--params", f"model_path={folder}"
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    scores = sorted((project / "data" / "07_model_output" / "scores.parquet").iterdir())
-    newest = pd.read_parquet(scores[-1] / "scores.parquet")
     # The folder's newest version is the second run's model, the challenger.
-    challenger = client.get_model_version(NAME, "2")
-    assert set(newest["MODEL_VERSION"]) == {challenger.tags["model_version"]}
+    assert _newest_score_versions(
+        project, "--pipelines", "scoring", "--params", f"model_path={folder}"
+    ) == {client.get_model_version(NAME, "2").tags["model_version"]}
 
-
-def test_promote_and_rollback_move_the_alias(project, client):
     promoted = kedro_command(project, "model", "promote", "2")
     assert promoted.returncode == 0, promoted.stderr[-2000:]
     assert "loan_default@champion: version 1 -> version 2" in promoted.stdout
@@ -139,9 +126,18 @@ def test_promote_and_rollback_move_the_alias(project, client):
     assert "no version 99" in refused.stderr
 
 
+def _newest_score_versions(project, *arguments: str) -> set[str]:
+    result = kedro_run(project, *arguments)
+    assert result.returncode == 0, result.stderr[-3000:]
+    scores = sorted((project / "data" / "07_model_output" / "scores.parquet").iterdir())
+    newest = pd.read_parquet(scores[-1] / "scores.parquet")
+    return set(newest["MODEL_VERSION"])
+
+
 def test_a_failed_run_registers_no_champion(project, client, monkeypatch):
     monkeypatch.setenv(RAISE_AFTER_SAVE, "model_registration")
     before = _alias(client, "champion"), _alias(client, "challenger")
+    assert before == (1, None)
     result = kedro_run(project, *SMALL, "--params", "promotion.min_gain=0.0")
     assert result.returncode != 0
     assert (_alias(client, "champion"), _alias(client, "challenger")) == before
